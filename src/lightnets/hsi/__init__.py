@@ -1,0 +1,1 @@
+"""Hyperspectral image classification: scenes, preprocessing, splits, engine, metrics, maps."""

@@ -1,0 +1,1 @@
+"""hybridsn (in progress)."""

@@ -1,0 +1,1 @@
+"""mobilenet_v1 (in progress)."""

@@ -1,0 +1,1 @@
+"""mobilenet_v2 (in progress)."""

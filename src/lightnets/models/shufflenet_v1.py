@@ -1,0 +1,1 @@
+"""shufflenet_v1 (in progress)."""

@@ -1,0 +1,1 @@
+"""shufflenet_v2 (in progress)."""
