@@ -1,4 +1,4 @@
-"""Shared test configuration: deterministic, single-threaded torch for stable timings."""
+"""Shared test configuration: every test starts from the same torch seed."""
 
 import pytest
 import torch
