@@ -35,8 +35,10 @@ class SqueezeExcite(nn.Module):
         check_int("channels", channels, minimum=1)
         if rd_channels is None:
             check_positive("rd_ratio", rd_ratio)
-            rd_channels = make_divisible(channels * rd_ratio, divisor) if divisor > 1 else max(
-                1, round(channels * rd_ratio)
+            rd_channels = (
+                make_divisible(channels * rd_ratio, divisor)
+                if divisor > 1
+                else max(1, round(channels * rd_ratio))
             )
         check_int("rd_channels", rd_channels, minimum=1)
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -33,6 +33,7 @@ def model_table(pattern: str = "*") -> list[ModelRow]:
         entry = get_entry(name)
         with torch.device("meta"):
             model = create_model(name)
-        rows.append(ModelRow(name, entry.family, count_parameters(model), entry.paper,
-                             entry.torchvision))
+        rows.append(
+            ModelRow(name, entry.family, count_parameters(model), entry.paper, entry.torchvision)
+        )
     return rows

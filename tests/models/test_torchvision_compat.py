@@ -1,0 +1,86 @@
+"""Our twins of torchvision networks load its weights and give the same outputs."""
+
+import pytest
+import torch
+import torchvision
+
+import lightnets
+from lightnets.models import get_entry, load_torchvision_state_dict, map_torchvision_keys
+
+TWINS = [n for n in lightnets.list_models() if get_entry(n).torchvision]
+
+
+def _randomize_batch_norm(model: torch.nn.Module) -> None:
+    """Give BN non-trivial statistics and affine terms so that a wrong mapping shows."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+
+
+def test_every_expected_twin_is_registered() -> None:
+    expected = {
+        "mobilenet_v2",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+    } | {f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")}
+    assert expected <= {get_entry(n).torchvision for n in TWINS}
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_same_parameters_and_outputs_as_torchvision(name: str) -> None:
+    tv = torchvision.models.get_model(get_entry(name).torchvision, weights=None)
+    _randomize_batch_norm(tv)
+    ours = lightnets.create_model(name)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in tv.parameters())
+    load_torchvision_state_dict(ours, tv.state_dict())
+    x = torch.randn(2, 3, 96, 96)
+    with torch.inference_mode():
+        diff = (ours.eval()(x) - tv.eval()(x)).abs().max().item()
+    assert diff <= 1e-5
+
+
+def test_mismatched_state_dict_names_both_tensors() -> None:
+    tv = torchvision.models.resnet18(weights=None)
+    ours = lightnets.create_model("mobilenet_v2")
+    with pytest.raises(ValueError, match=r"^state_dict: expected \d+ tensors"):
+        map_torchvision_keys(ours, tv.state_dict())
+    wrong = dict(tv.state_dict())
+    key = next(iter(wrong))
+    wrong[key] = torch.zeros(1)
+    with pytest.raises(ValueError, match=r"state_dict: expected .* at this position, got conv1"):
+        load_torchvision_state_dict(lightnets.create_model("resnet18"), wrong)
+
+
+def test_pretrained_loads_torchvision_weights_then_resets_the_head(monkeypatch) -> None:
+    """The pretrained path, offline: torchvision's weight fetch is replaced by a local model."""
+    from torchvision.models import get_model_weights
+
+    reference = torchvision.models.resnet18(weights=None)
+    weights_enum = type(get_model_weights("resnet18").DEFAULT)
+    monkeypatch.setattr(
+        weights_enum, "get_state_dict", lambda self, progress=True: reference.state_dict()
+    )
+    model = lightnets.create_model("resnet18", pretrained=True, num_classes=7)
+    assert model.num_classes == 7 and model.classifier.out_features == 7
+    ours = dict(model.named_parameters())
+    first = next(iter(ours))
+    assert torch.equal(ours[first], reference.conv1.weight)
+
+
+def test_pretrained_offline_gives_one_clear_error(monkeypatch) -> None:
+    from torchvision.models import get_model_weights
+
+    def offline(self, progress=True):
+        raise OSError("no network")
+
+    monkeypatch.setattr(type(get_model_weights("resnet18").DEFAULT), "get_state_dict", offline)
+    with pytest.raises(RuntimeError, match=r"^pretrained: could not fetch torchvision weights"):
+        lightnets.create_model("resnet18", pretrained=True)
+    with pytest.raises(ValueError, match=r"^in_chans: expected 3 with pretrained=True, got 1"):
+        lightnets.create_model("resnet18", pretrained=True, in_chans=1)
