@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -31,6 +35,88 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _cmd_models(argparse.Namespace(pattern="*"))
 
 
+def _cmd_hsi_scenes(args: argparse.Namespace) -> int:
+    from .hsi.scenes import scenes_table
+
+    print(scenes_table(data_dir=args.data_dir))
+    return 0
+
+
+def _experiment_config(args: argparse.Namespace):
+    from .hsi.experiment import ExperimentConfig
+
+    return ExperimentConfig(
+        scene=args.scene,
+        data_dir=args.data_dir,
+        gt=args.gt,
+        model=args.model,
+        pca=None if args.pca == 0 else args.pca,
+        whiten=not args.no_whiten,
+        pca_fit=args.pca_fit,
+        window=args.window,
+        split=args.split,
+        train_fraction=args.train_fraction,
+        per_class=args.per_class,
+        block_size=args.block_size,
+        val_fraction=args.val_fraction,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        path=args.path,
+        class_weights=args.class_weights,
+        seed=args.seed,
+        runs=args.runs,
+        device=args.device,
+    )
+
+
+def _cmd_hsi_train(args: argparse.Namespace) -> int:
+    from .hsi.experiment import run_experiment
+
+    config = _experiment_config(args)
+    out = Path(args.out or f"runs/{config.scene}_{config.model}_{config.split}")
+    result = run_experiment(config, out, resume=args.resume, progress=not args.quiet)
+    s = result["summary"]
+    print(f"\n{config.scene} · {config.model} · {config.split} split · {config.runs} run(s)")
+    for key in ("oa", "aa", "kappa"):
+        print(f"  {key.upper():5s} {s[key]['mean'] * 100:6.2f} ± {s[key]['std'] * 100:.2f}")
+    print(
+        f"  overlap {s['overlap']['mean']:.1%}   train {s['train_seconds']['mean']:.1f} s"
+        f"   map {s['map_seconds']['mean']:.2f} s"
+    )
+    print(f"  outputs: {out}")
+    return 0
+
+
+def _cmd_hsi_predict(args: argparse.Namespace) -> int:
+    from .hsi.predictor import load_predictor
+    from .hsi.readers import read_cube
+
+    predictor = load_predictor(args.checkpoint)
+    cube = read_cube(args.cube, variable=args.variable)
+    labels = predictor.predict(cube, device=args.device)
+    out = Path(args.out)
+    if out.suffix == ".npy":
+        from .runs import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        np.save(buffer, labels)
+        atomic_write_bytes(out, buffer.getvalue())
+    elif out.suffix in (".tif", ".tiff"):
+        from .hsi.writers import write_geotiff
+
+        write_geotiff(out, labels)
+    else:
+        from .hsi.maps import save_label_image
+
+        save_label_image(out, labels, len(predictor.class_names))
+    counts = np.bincount(labels.ravel(), minlength=len(predictor.class_names) + 1)[1:]
+    print(f"classified {labels.size:,} pixels into {len(predictor.class_names)} classes → {out}")
+    for name, count in zip(predictor.class_names, counts, strict=True):
+        print(f"  {name:32s} {count:8,d}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lightnets", description="Efficient CNNs and hyperspectral classification."
@@ -43,6 +129,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the quick-start demonstration")
     p.set_defaults(func=_cmd_demo)
+
+    hsi = sub.add_parser("hsi", help="hyperspectral classification").add_subparsers(
+        dest="hsi_command", required=True
+    )
+    p = hsi.add_parser("scenes", help="the scene catalogue and which scenes are available here")
+    p.add_argument("--data-dir", help="folder holding the scenes' published files")
+    p.set_defaults(func=_cmd_hsi_scenes)
+
+    p = hsi.add_parser("train", help="train and evaluate on a scene (defaults: HybridSN paper)")
+    p.add_argument("--scene", default="indian_pines", help="catalogue name or a cube file")
+    p.add_argument("--gt", help="ground-truth file for your own cube (.mat, .npy, .png, ...)")
+    p.add_argument("--data-dir", help="folder holding the scenes' published files")
+    p.add_argument("--model", default="hybridsn")
+    p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
+    p.add_argument("--no-whiten", action="store_true", help="PCA without whitening")
+    p.add_argument(
+        "--pca-fit",
+        choices=("scene", "train"),
+        default="scene",
+        help="fit PCA on the whole scene (paper) or on training pixels only",
+    )
+    p.add_argument("--window", type=int, default=25)
+    p.add_argument("--split", choices=("random", "per-class", "blocks"), default="random")
+    p.add_argument("--train-fraction", type=float, default=0.3)
+    p.add_argument("--per-class", type=int, default=50, help="pixels per class (per-class)")
+    p.add_argument("--block-size", type=int, default=32, help="tile side (blocks split)")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.0,
+        help="share of training pixels kept for validation / model selection",
+    )
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--path", choices=("scene", "patch"), default="scene")
+    p.add_argument("--class-weights", action="store_true", help="inverse-frequency loss weights")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", type=int, default=1, help="repeats with seeds seed, seed+1, …")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
+    p.add_argument("--out", help="run folder (default: runs/SCENE_MODEL_SPLIT)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_hsi_train)
+
+    p = hsi.add_parser("predict", help="classify a cube with a trained model.pt")
+    p.add_argument("--checkpoint", required=True, help="model.pt from a training run")
+    p.add_argument("--cube", required=True, help=".mat, .npy/.npz, ENVI .hdr or GeoTIFF")
+    p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
+    p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
+    p.add_argument("--device")
+    p.set_defaults(func=_cmd_hsi_predict)
     return parser
 
 
@@ -51,6 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as err:
+    except (ValueError, FileNotFoundError, ImportError) as err:
         print(f"lightnets: error: {err}", file=sys.stderr)
         return 2

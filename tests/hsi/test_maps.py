@@ -35,8 +35,9 @@ def test_figures_are_written(tmp_path: Path) -> None:
     gt = rng.integers(0, 4, size=(12, 10))
     pred = np.where(rng.random(gt.shape) < 0.8, np.maximum(gt, 1), 2)
     names = ["a", "b", "c"]
-    out = save_classification_map(tmp_path / "map.png", pred, gt, names,
-                                  background=rng.random((12, 10, 3)), title="t")
+    out = save_classification_map(
+        tmp_path / "map.png", pred, gt, names, background=rng.random((12, 10, 3)), title="t"
+    )
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     cm = np.array([[3, 1, 0], [0, 2, 0], [1, 0, 5]])
     assert save_confusion_matrix(tmp_path / "cm.png", cm, names).stat().st_size > 1000

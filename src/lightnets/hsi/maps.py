@@ -57,8 +57,7 @@ def false_colour(cube: np.ndarray, bands: Sequence[int]) -> np.ndarray:
 def _save_figure(fig, path: str | os.PathLike) -> Path:
     plt = _pyplot()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=Path(path).suffix.lstrip(".") or "png", dpi=120,
-                bbox_inches="tight")
+    fig.savefig(buffer, format=Path(path).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return atomic_write_bytes(path, buffer.getvalue())
 
@@ -79,8 +78,9 @@ def save_classification_map(
     test pixels (``test_mask``, default: all labelled pixels) green when right, red when wrong.
     """
     if prediction.shape != gt.shape:
-        raise bad_value("prediction", f"a map of the ground truth's shape {gt.shape}",
-                        prediction.shape)
+        raise bad_value(
+            "prediction", f"a map of the ground truth's shape {gt.shape}", prediction.shape
+        )
     k = len(class_names)
     scored = gt > 0 if test_mask is None else test_mask & (gt > 0)
     errors = np.full((*gt.shape, 3), 0.15)
@@ -88,8 +88,11 @@ def save_classification_map(
     errors[scored & (prediction != gt)] = (0.85, 0.1, 0.1)
     accuracy = float((prediction[scored] == gt[scored]).mean()) if scored.any() else float("nan")
 
-    panels = [("ground truth", colorize(gt, k)), ("prediction", colorize(prediction, k)),
-              (f"test pixels: {accuracy:.2%} right", errors)]
+    panels = [
+        ("ground truth", colorize(gt, k)),
+        ("prediction", colorize(prediction, k)),
+        (f"test pixels: {accuracy:.2%} right", errors),
+    ]
     if background is not None:
         panels.insert(0, ("false colour", background))
     plt = _pyplot()
@@ -126,8 +129,9 @@ def save_confusion_matrix(
         for j in range(k):
             if matrix[i, j]:
                 color = "white" if normalised[i, j] > 0.5 else "black"
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=6,
-                        color=color)
+                ax.text(
+                    j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=6, color=color
+                )
     ax.set_xticks(range(k), [str(i + 1) for i in range(k)], fontsize=7)
     ax.set_yticks(range(k), [f"{n} {i + 1}" for i, n in enumerate(class_names)], fontsize=7)
     ax.set_xlabel("predicted class")

@@ -1,0 +1,170 @@
+"""Training loop for patch models on a scene: epochs, validation, checkpoints, resume.
+
+Defaults follow the HybridSN paper: Adam, learning rate 1e-3, batch 256, 100 epochs. Every
+random step draws from one ``torch.Generator`` seeded by ``seed`` (batches, dropout); its state
+is saved in the checkpoint with the model and optimizer after every epoch, so a resumed run
+continues exactly where the interrupted one stopped and ends with the same weights.
+Model selection, when a validation set is given, uses validation pixels only — never test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._checks import bad_value, check_choice, check_int, check_positive
+from ..runs import save_torch
+from . import engine
+from .metrics import overall_accuracy
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (HybridSN paper defaults)."""
+
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-3
+    path: str = "scene"
+    batching: str | None = None
+    class_weights: bool = False
+    seed: int = 0
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_positive("lr", self.lr)
+        check_choice("path", self.path, ("scene", "patch"))
+        check_int("seed", self.seed, minimum=0)
+
+
+@dataclass
+class FitResult:
+    """What a training run produced: per-epoch history, the selected epoch and the time."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int | None = None
+    train_seconds: float = 0.0
+
+
+def balanced_class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights ``n / (K · n_k)`` (scikit-learn's "balanced" rule)."""
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weights = np.where(counts > 0, len(labels) / (num_classes * np.maximum(counts, 1)), 0.0)
+    return torch.as_tensor(weights, dtype=torch.float32)
+
+
+def fit(
+    model: nn.Module,
+    cube: Any,
+    positions: np.ndarray,
+    labels: np.ndarray,
+    config: TrainConfig,
+    *,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    extra: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+) -> FitResult:
+    """Train ``model`` on the labelled pixels ``positions`` (n×2) with class indices ``labels``.
+
+    ``cube`` is ``bands × H × W``. ``val`` = (positions, labels) enables per-epoch validation
+    and keeps the weights of the best validation epoch. ``checkpoint`` is rewritten atomically
+    after every epoch (with ``extra``: what ``predict`` needs, such as preprocessing and class
+    names); with ``resume=True`` an existing checkpoint is continued.
+    """
+    device = engine.resolve_device(config.device)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(config.seed)
+    weights = balanced_class_weights(labels, model.num_classes) if config.class_weights else None
+    result = FitResult()
+    best_state: dict[str, torch.Tensor] | None = None
+    best_score = -1.0
+    start = 1
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state.get("train_config") != asdict(config):
+            raise bad_value(
+                "resume",
+                "a checkpoint written with the same training settings",
+                state.get("train_config"),
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        result = FitResult(state["history"], state["best_epoch"], state["train_seconds"])
+        best_state, best_score = state.get("best_model"), state.get("best_score", -1.0)
+        start = state["epoch"] + 1
+
+    bar = _progress(range(start, config.epochs + 1), progress, start - 1, config.epochs)
+    for epoch in bar:
+        tic = time.perf_counter()
+        loss = engine.train_epoch(
+            model,
+            cube,
+            positions,
+            labels,
+            optimizer,
+            batch_size=config.batch_size,
+            path=config.path,
+            batching=config.batching,
+            generator=generator,
+            class_weights=weights,
+            device=device,
+        )
+        seconds = time.perf_counter() - tic
+        result.train_seconds += seconds
+        row = {"epoch": epoch, "loss": loss, "seconds": seconds}
+        if val is not None:
+            pred = engine.predict_pixels(model, cube, val[0], device=device).argmax(1).numpy()
+            row["val_oa"] = overall_accuracy(val[1], pred, model.num_classes)
+            if row["val_oa"] > best_score:
+                best_score, result.best_epoch = row["val_oa"], epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        result.history.append(row)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != "epoch"})
+        if on_epoch is not None:
+            on_epoch(row)
+        if checkpoint is not None:
+            save_torch(
+                checkpoint,
+                {
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(),
+                    "history": result.history,
+                    "best_epoch": result.best_epoch,
+                    "best_score": best_score,
+                    "best_model": best_state,
+                    "train_seconds": result.train_seconds,
+                    "train_config": asdict(config),
+                    **(extra or {}),
+                },
+            )
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result
+
+
+def _progress(iterable: range, enabled: bool, done: int, total: int):
+    if not enabled:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in the hsi extra
+        return iterable
+    return tqdm(iterable, initial=done, total=total, desc="epochs", leave=False, unit="ep")

@@ -1,0 +1,214 @@
+"""End-to-end runs on a small synthetic scene: outputs, reproducibility, resume, predict."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lightnets.cli import main
+from lightnets.hsi.experiment import ExperimentConfig, run_experiment
+from lightnets.hsi.predictor import load_predictor
+from lightnets.hsi.scenes import Scene
+
+
+@pytest.fixture
+def scene(synthetic_scene_factory) -> Scene:
+    s = synthetic_scene_factory(height=28, width=26, bands=20, num_classes=3, seed=1)
+    return Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
+
+
+def _config(**overrides) -> ExperimentConfig:
+    base = dict(
+        scene="synthetic", pca=13, window=9, epochs=3, batch_size=32, train_fraction=0.3, seed=3
+    )
+    return ExperimentConfig(**{**base, **overrides})
+
+
+def test_run_folder_has_every_output(scene: Scene, tmp_path: Path) -> None:
+    result = run_experiment(_config(), tmp_path, scene=scene, progress=False, log=lambda s: None)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "model.pt",
+        "map.png",
+        "confusion.png",
+        "report.md",
+    } <= names
+    assert "checkpoint.pt" not in names  # training state is dropped once the run is complete
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("oa", "aa", "kappa", "per_class", "overlap", "train_seconds", "map_seconds"):
+        assert key in metrics
+    assert 0 <= metrics["oa"] <= 1 and len(metrics["per_class"]) == 3
+    assert metrics["overlap"] > 0.5  # a random split: most test windows see a training pixel
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["seed"] == 3 and config["environment"]["torch"]
+    assert (tmp_path / "history.csv").read_text().count("\n") == 4  # header + 3 epochs
+    assert result["summary"]["oa"]["n"] == 1
+
+
+def test_same_seed_same_metrics_and_different_seed_differs(scene: Scene, tmp_path: Path) -> None:
+    quiet = dict(scene=scene, progress=False, log=lambda s: None)
+    a = run_experiment(_config(), tmp_path / "a", **quiet)["runs"][0]
+    b = run_experiment(_config(), tmp_path / "b", **quiet)["runs"][0]
+    run_experiment(_config(seed=4), tmp_path / "c", **quiet)
+    for key in ("oa", "aa", "kappa", "per_class"):
+        assert a[key] == b[key]
+    ha = (tmp_path / "a" / "history.csv").read_text().splitlines()
+    hb = (tmp_path / "b" / "history.csv").read_text().splitlines()
+    assert [r.split(",")[1] for r in ha] == [r.split(",")[1] for r in hb]  # identical losses
+    hc = (tmp_path / "c" / "history.csv").read_text().splitlines()
+    assert [r.split(",")[1] for r in ha] != [r.split(",")[1] for r in hc]
+
+
+def test_interrupted_run_resumes_to_the_same_result(
+    scene: Scene, tmp_path: Path, monkeypatch
+) -> None:
+    quiet = dict(scene=scene, progress=False, log=lambda s: None)
+    full = run_experiment(_config(), tmp_path / "full", **quiet)["runs"][0]
+
+    from lightnets.hsi import training
+
+    original = training.engine.train_epoch
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training.engine, "train_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(_config(), tmp_path / "cut", **quiet)
+    monkeypatch.undo()
+    assert (tmp_path / "cut" / "checkpoint.pt").exists()  # two epochs saved
+    resumed = run_experiment(_config(), tmp_path / "cut", resume=True, **quiet)["runs"][0]
+    for key in ("oa", "aa", "kappa", "per_class"):
+        assert resumed[key] == full[key]
+
+
+def test_several_runs_write_a_summary(scene: Scene, tmp_path: Path) -> None:
+    result = run_experiment(
+        _config(runs=2, epochs=1), tmp_path, scene=scene, progress=False, log=lambda s: None
+    )
+    assert {p.name for p in tmp_path.iterdir()} >= {"seed3", "seed4", "summary.json", "summary.md"}
+    assert result["summary"]["oa"]["n"] == 2
+    assert "±" in (tmp_path / "summary.md").read_text()
+
+
+def test_validation_selects_on_validation_pixels_only(scene: Scene, tmp_path: Path) -> None:
+    result = run_experiment(
+        _config(val_fraction=0.3), tmp_path, scene=scene, progress=False, log=lambda s: None
+    )
+    run = result["runs"][0]
+    assert 1 <= run["best_epoch"] <= 3
+    history = (tmp_path / "history.csv").read_text().splitlines()
+    assert history[0].endswith("val_oa")
+
+
+def test_predictor_classifies_a_new_cube_and_rejects_other_band_counts(
+    scene: Scene, tmp_path: Path
+) -> None:
+    run_experiment(_config(), tmp_path, scene=scene, progress=False, log=lambda s: None)
+    predictor = load_predictor(tmp_path / "model.pt")
+    labels = predictor.predict(scene.cube)
+    assert labels.shape == scene.gt.shape and labels.min() >= 1 and labels.max() <= 3
+    with pytest.raises(ValueError, match=r"^cube: expected 20 bands"):
+        predictor.predict(scene.cube[:, :, :15])
+
+    np.save(tmp_path / "cube.npy", scene.cube)
+    assert (
+        main(
+            [
+                "hsi",
+                "predict",
+                "--checkpoint",
+                str(tmp_path / "model.pt"),
+                "--cube",
+                str(tmp_path / "cube.npy"),
+                "--out",
+                str(tmp_path / "pred.npy"),
+            ]
+        )
+        == 0
+    )
+    assert np.array_equal(np.load(tmp_path / "pred.npy"), labels)
+
+
+def test_bad_checkpoints_get_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="checkpoint: no such file"):
+        load_predictor(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint: expected a lightnets predictor file"):
+        load_predictor(tmp_path / "junk.pt")
+
+
+def test_bad_settings_are_rejected_before_any_work() -> None:
+    with pytest.raises(ValueError, match=r"^split: expected one of 'random'"):
+        _config(split="checkerboard")
+    with pytest.raises(ValueError, match=r"^train_fraction: expected a number in \(0, 1\)"):
+        _config(train_fraction=1.5)
+    with pytest.raises(ValueError, match=r"^runs: expected an integer >= 1"):
+        _config(runs=0)
+
+
+def test_cli_trains_on_your_own_files(scene: Scene, tmp_path: Path, capsys) -> None:
+    np.save(tmp_path / "cube.npy", scene.cube)
+    np.save(tmp_path / "gt.npy", scene.gt)
+    args = [
+        "hsi",
+        "train",
+        "--scene",
+        str(tmp_path / "cube.npy"),
+        "--gt",
+        str(tmp_path / "gt.npy"),
+        "--pca",
+        "13",
+        "--window",
+        "9",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "OA" in out and "kappa" in out.lower() and str(tmp_path / "run") in out
+    assert (tmp_path / "run" / "map.png").exists()
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path: Path, capsys) -> None:
+    assert (
+        main(
+            [
+                "hsi",
+                "train",
+                "--scene",
+                str(tmp_path / "missing.npy"),
+                "--gt",
+                str(tmp_path / "gt.npy"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("lightnets: error:") and "missing.npy" in err
+    assert main(["hsi", "train", "--window", "10", "--quiet"]) == 2
+    assert "window" in capsys.readouterr().err
+
+
+def test_cli_lists_the_scene_catalogue(capsys) -> None:
+    assert main(["hsi", "scenes"]) == 0
+    from lightnets.hsi.scenes import SCENES
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(SCENES) == 7
+    for key in SCENES:
+        assert any(line.startswith(f"| {key} ") for line in lines)
