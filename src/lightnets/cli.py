@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
     p.add_argument("--device")
     p.set_defaults(func=_cmd_hsi_predict)
+
+    from .profiling.commands import register as register_profiling
+
+    register_profiling(sub)
     return parser
 
 

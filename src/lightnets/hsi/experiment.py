@@ -55,6 +55,7 @@ class ExperimentConfig:
     batch_size: int = 256
     lr: float = 1e-3
     path: str = "scene"
+    batching: str | None = None
     class_weights: bool = False
     seed: int = 0
     runs: int = 1
@@ -77,6 +78,7 @@ class ExperimentConfig:
             batch_size=self.batch_size,
             lr=self.lr,
             path=self.path,
+            batching=self.batching,
             class_weights=self.class_weights,
             seed=seed,
             device=self.device,
