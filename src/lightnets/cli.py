@@ -31,8 +31,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    print("lightnets model zoo (parameters at 1000 classes, 3 input channels):\n")
-    return _cmd_models(argparse.Namespace(pattern="*"))
+    from .hsi.demo import run_demo
+
+    run_demo(args.out, progress=not args.quiet)
+    return 0
 
 
 def _cmd_hsi_scenes(args: argparse.Namespace) -> int:
@@ -88,6 +90,21 @@ def _cmd_hsi_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
+    from .hsi.dropout import dropout_demonstration
+    from .hsi.predictor import load_predictor
+    from .hsi.readers import read_cube
+    from .hsi.scenes import load_scene
+
+    predictor = load_predictor(args.checkpoint)
+    if args.cube:
+        cube = read_cube(args.cube, variable=args.variable)
+    else:
+        cube = load_scene(args.scene, data_dir=args.data_dir).cube
+    print(dropout_demonstration(predictor, cube, repeats=args.repeats).summary())
+    return 0
+
+
 def _cmd_hsi_predict(args: argparse.Namespace) -> int:
     from .hsi.predictor import load_predictor
     from .hsi.readers import read_cube
@@ -127,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'mobilenet*'")
     p.set_defaults(func=_cmd_models)
 
-    p = sub.add_parser("demo", help="the quick-start demonstration")
+    p = sub.add_parser("demo", help="HybridSN on Indian Pines, offline, in a few minutes")
+    p.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_demo)
 
     hsi = sub.add_parser("hsi", help="hyperspectral classification").add_subparsers(
@@ -181,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
     p.add_argument("--device")
     p.set_defaults(func=_cmd_hsi_predict)
+
+    p = hsi.add_parser("dropout", help="show why predictions change when dropout is left on")
+    p.add_argument("--checkpoint", required=True, help="model.pt from a training run")
+    p.add_argument("--scene", default="indian_pines", help="catalogue scene to predict")
+    p.add_argument("--data-dir")
+    p.add_argument("--cube", help="a cube file instead of a catalogue scene")
+    p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
+    p.add_argument("--repeats", type=int, default=3)
+    p.set_defaults(func=_cmd_hsi_dropout)
 
     from .profiling.commands import register as register_profiling
 

@@ -220,7 +220,7 @@ def _epoch(model, cube, pos, labels, **kwargs) -> float:
     )
 
 
-@pytest.mark.parametrize("batching", ["spatial", "random"])
+@pytest.mark.parametrize("batching", ["mixed", "spatial", "random"])
 def test_an_epoch_is_the_same_on_both_paths(batching: str) -> None:
     cube, pos, labels = _training_problem()
     scene_model = _model(window=9)
@@ -310,7 +310,7 @@ def test_bad_input_names_the_argument() -> None:
         engine.train_epoch(model, cube, pos, labels[:5], opt, device="cpu")
     with pytest.raises(ValueError, match=r"^path: expected one of 'scene', 'patch'"):
         engine.train_epoch(model, cube, pos, labels, opt, path="pixels", device="cpu")
-    with pytest.raises(ValueError, match=r"^batching: expected one of 'spatial', 'random'"):
+    with pytest.raises(ValueError, match=r"^batching: expected one of 'mixed', 'spatial'"):
         engine.train_epoch(model, cube, pos, labels, opt, batching="tiles", device="cpu")
     with pytest.raises(ValueError, match=r"^class_weights: expected 5 weights"):
         engine.train_epoch(model, cube, pos, labels, opt, class_weights=[1, 2], device="cpu")
@@ -318,3 +318,29 @@ def test_bad_input_names_the_argument() -> None:
         engine.predict_scene(model, cube, max_pixels=0, device="cpu")
     with pytest.raises(ValueError, match=r"^batch_size: expected an integer >= 1, got 0"):
         engine.predict_patches(model, cube, pos, batch_size=0, device="cpu")
+
+
+def test_mixed_batches_partition_the_pixels_into_compact_groups() -> None:
+    gen = torch.Generator().manual_seed(3)
+    pos = torch.stack(torch.meshgrid(torch.arange(40), torch.arange(30), indexing="ij"), -1)
+    pos = pos.reshape(-1, 2)
+    batches = engine.mixed_batches(pos, 64, gen, parts=4)
+    flat = torch.cat([torch.cat(groups) for groups in batches])
+    assert torch.equal(flat.sort().values, torch.arange(len(pos)))
+    assert all(len(groups) <= 4 for groups in batches)
+    assert all(len(g) <= 16 for groups in batches for g in groups)
+    # each group is compact: its bounding box is far smaller than the scene
+    boxes = [engine._box(pos[g]) for groups in batches for g in groups]
+    assert max((r1 - r0 + 1) * (c1 - c0 + 1) for r0, c0, r1, c1 in boxes) <= 64
+
+
+def test_region_feature_maps_equal_one_map_per_region() -> None:
+    model = _model(window=9).eval()
+    cube = torch.randn(model.in_chans, 30, 30)
+    blocks = [cube[:, :12, :15], cube[:, 5:25, 3:13], cube[:, 10:19, 10:19]]
+    with torch.no_grad():
+        batched = engine.region_feature_maps(model, blocks)
+        for block, fmap in zip(blocks, batched, strict=True):
+            single = model.forward_features(block.unsqueeze(0))[0]
+            assert fmap.shape == single.shape
+            torch.testing.assert_close(fmap, single, atol=1e-5, rtol=1e-5)

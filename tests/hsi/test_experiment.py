@@ -212,3 +212,18 @@ def test_cli_lists_the_scene_catalogue(capsys) -> None:
     assert len(SCENES) == 7
     for key in SCENES:
         assert any(line.startswith(f"| {key} ") for line in lines)
+
+
+def test_dropout_left_on_changes_predictions_eval_mode_does_not(
+    scene: Scene, tmp_path: Path, capsys
+) -> None:
+    run_experiment(_config(), tmp_path, scene=scene, progress=False, log=lambda s: None)
+    np.save(tmp_path / "cube.npy", scene.cube)
+    args = ["hsi", "dropout", "--checkpoint", str(tmp_path / "model.pt"), "--cube",
+            str(tmp_path / "cube.npy"), "--repeats", "4"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    train_line = next(line for line in out.splitlines() if "train mode" in line)
+    eval_line = next(line for line in out.splitlines() if "eval mode" in line)
+    assert int(train_line.split(":")[1].split()[0].replace(",", "")) > 0
+    assert int(eval_line.split(":")[1].split()[0].replace(",", "")) == 0

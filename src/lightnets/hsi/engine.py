@@ -92,6 +92,8 @@ __all__ = [
 # Output pixels per tile of predict_scene by default: Indian Pines (145²) and Salinas (512×217)
 # fit in one pass; HybridSN needs about 3 KB per pixel of tile plus margin at inference.
 DEFAULT_MAX_PIXELS = 256 * 256
+BATCHINGS = ("mixed", "spatial", "random")
+MIXED_PARTS = 4  # compact groups per batch with batching="mixed"
 # Largest side (feature pixels) of the pieces feature_map stacks into one batch on the CPU;
 # two to four pieces per region measured fastest for HybridSN on Indian Pines.
 PIECE = 128
@@ -220,27 +222,68 @@ def _regions(positions: Tensor, max_pixels: int) -> list[Tensor]:
 
 
 def scene_logits(
-    model: nn.Module, padded: Tensor, positions: Tensor, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    model: nn.Module,
+    padded: Tensor,
+    positions: Tensor,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    groups: Sequence[Tensor] | None = None,
 ) -> Tensor:
     """Logits of the pixels at ``positions`` on the scene path (autograd as usual).
 
     The convolutions run once over the bounding box of the positions plus the window margin
     (over square tiles of at most ``max_pixels`` centres when it is larger); the pixels'
     feature windows are gathered in the order of ``positions`` and go through ``forward_head``.
+    ``groups`` (index tensors partitioning ``positions``) gives the regions explicitly instead:
+    one bounding box per group, all computed in one batched forward.
     """
-    fw, win = model.feature_window, model.window
-    groups = _regions(positions, max_pixels)
-    parts = []
-    for idx in groups:
-        rows, cols = positions[idx, 0], positions[idx, 1]
-        r0, c0 = int(rows.min()), int(cols.min())
-        r1, c1 = int(rows.max()), int(cols.max())
-        fmap = feature_map(model, padded[:, r0 : r1 + win, c0 : c1 + win])
-        parts.append(gather_windows(fmap, rows - r0, cols - c0, fw))
+    fw = model.feature_window
+    if groups is None:
+        groups = _regions(positions, max_pixels)
+        boxes = [_box(positions[idx]) for idx in groups]
+        maps = [feature_map(model, _crop(padded, box, model.window)) for box in boxes]
+    else:
+        boxes = [_box(positions[idx]) for idx in groups]
+        maps = region_feature_maps(model, [_crop(padded, b, model.window) for b in boxes])
+    parts = [
+        gather_windows(fmap, positions[idx, 0] - box[0], positions[idx, 1] - box[1], fw)
+        for idx, box, fmap in zip(groups, boxes, maps, strict=True)
+    ]
     windows = parts[0] if len(parts) == 1 else torch.cat(parts)
     if len(groups) > 1:
-        windows = windows[torch.argsort(torch.cat(groups)).to(windows.device)]
+        windows = windows[torch.argsort(torch.cat(list(groups))).to(windows.device)]
     return model.forward_head(windows)
+
+
+def _box(positions: Tensor) -> tuple[int, int, int, int]:
+    """Bounding box (first row, first col, last row, last col) of ``n × 2`` positions."""
+    rows, cols = positions[:, 0], positions[:, 1]
+    return int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max())
+
+
+def _crop(padded: Tensor, box: tuple[int, int, int, int], window: int) -> Tensor:
+    """The padded-cube block whose valid convolutions give the features of ``box``."""
+    r0, c0, r1, c1 = box
+    return padded[:, r0 : r1 + window, c0 : c1 + window]
+
+
+def region_feature_maps(model: nn.Module, blocks: Sequence[Tensor]) -> list[Tensor]:
+    """``forward_features`` of several ``C × h × w`` blocks in one batched call.
+
+    Blocks are zero-padded at the bottom and right to a common size; valid convolutions keep
+    every feature pixel of a block's own extent unchanged, so each map is cropped back.
+    """
+    if len(blocks) == 1:
+        return [feature_map(model, blocks[0])]
+    shrink = model.window - model.feature_window
+    height = max(b.shape[1] for b in blocks)
+    width = max(b.shape[2] for b in blocks)
+    batch = torch.stack(
+        [F.pad(b, (0, width - b.shape[2], 0, height - b.shape[1])) for b in blocks]
+    )
+    maps = model.forward_features(batch)
+    return [m[:, : b.shape[1] - shrink, : b.shape[2] - shrink] for m, b in zip(maps, blocks,
+                                                                            strict=True)]
 
 
 @contextlib.contextmanager
@@ -397,6 +440,19 @@ def spatial_batches(positions: Tensor, batch_size: int, generator: torch.Generat
     return [done[i] for i in order]
 
 
+def mixed_batches(
+    positions: Tensor, batch_size: int, generator: torch.Generator, parts: int | None = None
+) -> list[list[Tensor]]:
+    """Batches of ``parts`` compact groups from different places (rule in the module docstring).
+
+    Returns, per batch, its groups (index tensors into ``positions``); a batch's indices are
+    their concatenation.
+    """
+    parts = check_int("parts", MIXED_PARTS if parts is None else parts, minimum=1)
+    groups = spatial_batches(positions, max(1, -(-batch_size // parts)), generator)
+    return [groups[i : i + parts] for i in range(0, len(groups), parts)]
+
+
 def _as_labels(labels: Any, n: int, num_classes: int) -> Tensor:
     y = _tensor(labels)
     if tuple(y.shape) != (n,) or y.is_floating_point() or y.dtype == torch.bool:
@@ -451,9 +507,7 @@ def train_epoch(
     """
     path = check_choice("path", path, ("scene", "patch"))
     default = "spatial" if path == "scene" else "random"
-    batching = check_choice(
-        "batching", default if batching is None else batching, ("spatial", "random")
-    )
+    batching = check_choice("batching", default if batching is None else batching, BATCHINGS)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     max_pixels = check_int("max_pixels", max_pixels, minimum=1)
     if generator is None:
@@ -473,17 +527,23 @@ def train_epoch(
         weight = weight.to(dev)
     padded = pad_cube(cube_t.to(dev), model.window)
 
-    if batching == "spatial":
-        batches = spatial_batches(pos, batch_size, generator)
+    if batching == "mixed":
+        grouped = mixed_batches(pos, batch_size, generator)
+    elif batching == "spatial":
+        grouped = [[idx] for idx in spatial_batches(pos, batch_size, generator)]
     else:
-        batches = random_batches(len(pos), batch_size, generator)
+        grouped = [[idx] for idx in random_batches(len(pos), batch_size, generator)]
     seed = int(torch.randint(2**62, (1,), generator=generator))
     model.train()
     total = 0.0
     with _seeded_rng(dev, seed):
-        for idx in batches:
+        for batch_groups in grouped:
+            idx = torch.cat(batch_groups)
             p = pos[idx]
-            if path == "scene":
+            if path == "scene" and batching == "mixed":
+                local = torch.arange(len(idx)).split([len(g) for g in batch_groups])
+                logits = scene_logits(model, padded, p, groups=local)
+            elif path == "scene":
                 logits = scene_logits(model, padded, p, max_pixels=max_pixels)
             else:
                 logits = patch_logits(model, padded, p)
