@@ -288,9 +288,9 @@ def cbam_resnet50(*, stride_in_1x1: bool = True, **kwargs: Any) -> ResNet:
     return _resnet(50, "cbam", {"stride_in_1x1": stride_in_1x1, **kwargs})
 
 
-_PAPER = "He et al. 2016, Deep Residual Learning for Image Recognition (CVPR)"
-_SE_PAPER = "SENet (Hu et al. 2018), Squeeze-and-Excitation Networks (CVPR), on " + _PAPER
-_CBAM_PAPER = "CBAM (Woo et al. 2018), Convolutional Block Attention Module (ECCV), on " + _PAPER
+_PAPER = "ResNet (He et al. 2016)"
+_SE_PAPER = "SENet (Hu et al. 2018) on ResNet (He et al. 2016)"
+_CBAM_PAPER = "CBAM (Woo et al. 2018) on ResNet (He et al. 2016)"
 
 for _depth, _plain, _se, _cbam in (
     (18, resnet18, se_resnet18, cbam_resnet18),
