@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -39,21 +38,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--runs-dir", default="runs/bench_indian_pines")
     parser.add_argument("--docs", default="docs", help="where the page and figures go")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse finished runs in --runs-dir, continue interrupted ones")
     args = parser.parse_args(argv)
 
     env = environment_info()
     scene = load_scene("indian_pines", data_dir=args.data_dir)
     rows = []
-    started = time.perf_counter()
     for name in args.protocols.split(","):
         config = ExperimentConfig(scene="indian_pines", epochs=args.epochs, runs=args.seeds,
                                   batching=args.batching, **PROTOCOLS[name])
         out = Path(args.runs_dir) / name
-        result = run_experiment(config, out, scene=scene, progress=False)
+        result = run_experiment(config, out, scene=scene, progress=False, resume=args.resume)
         rows.append((name, config, result["summary"], out))
-    wall = time.perf_counter() - started
 
-    page = _page(rows, args, env, wall, scene)
+    page = _page(rows, args, env, scene)
     print(page)
     docs = Path(args.docs)
     (docs / "figures").mkdir(parents=True, exist_ok=True)
@@ -68,7 +67,7 @@ def _pm(stat: dict, scale: float = 100.0, digits: int = 2) -> str:
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
-def _page(rows, args, env, wall: float, scene) -> str:
+def _page(rows, args, env, scene) -> str:
     command = "python benchmarks/hsi_indian_pines.py " + " ".join(sys.argv[1:])
     lines = [
         "# HybridSN on Indian Pines: accuracy under fair protocols",
@@ -76,8 +75,9 @@ def _page(rows, args, env, wall: float, scene) -> str:
         f"Measured {date.today().isoformat()} on {env['cpu']} ({env['cpu_count']} cores, "
         f"{env['torch_threads']} torch threads), Python {env['python']}, torch {env['torch']}, "
         f"lightnets {env['lightnets']}; {args.seeds} seeds (0…{args.seeds - 1}), "
-        f"{args.epochs} epochs, batching rule: {args.batching or 'engine default'}. "
-        f"Whole run {wall / 60:.1f} min.",
+        f"{args.epochs} epochs, batching rule: {args.batching or 'engine default'}; 1-min load "
+        f"average {env.get('load_average_1min', 'n/a')} at the start (seconds are rough on a "
+        f"shared machine).",
         "",
         f"Command: `{command.strip()}`",
         "",

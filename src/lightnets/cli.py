@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .profiling.commands import register as register_profiling
 
     register_profiling(sub)
+
+    from .vision.commands import register as register_vision
+
+    register_vision(sub)
     return parser
 
 

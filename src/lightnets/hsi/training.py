@@ -13,15 +13,14 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._checks import bad_value, check_choice, check_int, check_positive
-from ..runs import save_torch
+from .._checks import check_choice, check_int, check_positive
+from ..loop import run_epochs
 from . import engine
 from .metrics import overall_accuracy
 
@@ -89,27 +88,9 @@ def fit(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
     weights = balanced_class_weights(labels, model.num_classes) if config.class_weights else None
-    result = FitResult()
-    best_state: dict[str, torch.Tensor] | None = None
-    best_score = -1.0
-    start = 1
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state.get("train_config") != asdict(config):
-            raise bad_value(
-                "resume",
-                "a checkpoint written with the same training settings",
-                state.get("train_config"),
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        result = FitResult(state["history"], state["best_epoch"], state["train_seconds"])
-        best_state, best_score = state.get("best_model"), state.get("best_score", -1.0)
-        start = state["epoch"] + 1
+    best: dict[str, Any] = {"best_epoch": None, "best_score": -1.0, "best_model": None}
 
-    bar = _progress(range(start, config.epochs + 1), progress, start - 1, config.epochs)
-    for epoch in bar:
+    def step(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
         loss = engine.train_epoch(
             model,
@@ -124,47 +105,27 @@ def fit(
             class_weights=weights,
             device=device,
         )
-        seconds = time.perf_counter() - tic
-        result.train_seconds += seconds
-        row = {"epoch": epoch, "loss": loss, "seconds": seconds}
+        row = {"loss": loss, "seconds": time.perf_counter() - tic}
         if val is not None:
             pred = engine.predict_pixels(model, cube, val[0], device=device).argmax(1).numpy()
             row["val_oa"] = overall_accuracy(val[1], pred, model.num_classes)
-            if row["val_oa"] > best_score:
-                best_score, result.best_epoch = row["val_oa"], epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        result.history.append(row)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != "epoch"})
-        if on_epoch is not None:
-            on_epoch(row)
-        if checkpoint is not None:
-            save_torch(
-                checkpoint,
-                {
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(),
-                    "history": result.history,
-                    "best_epoch": result.best_epoch,
-                    "best_score": best_score,
-                    "best_model": best_state,
-                    "train_seconds": result.train_seconds,
-                    "train_config": asdict(config),
-                    **(extra or {}),
-                },
-            )
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return result
+            if row["val_oa"] > best["best_score"]:
+                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best.update(best_epoch=epoch, best_score=row["val_oa"], best_model=state)
+        return row
 
-
-def _progress(iterable: range, enabled: bool, done: int, total: int):
-    if not enabled:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is in the hsi extra
-        return iterable
-    return tqdm(iterable, initial=done, total=total, desc="epochs", leave=False, unit="ep")
+    loop = run_epochs(
+        config.epochs,
+        step,
+        states={"model": model, "optimizer": optimizer, "generator": generator},
+        config=asdict(config),
+        checkpoint=checkpoint,
+        resume=resume,
+        extra=lambda: {**best, **(extra or {})},
+        on_resume=lambda saved: best.update({k: saved.get(k, v) for k, v in best.items()}),
+        progress=progress,
+        on_epoch=on_epoch,
+    )
+    if best["best_model"] is not None:
+        model.load_state_dict(best["best_model"])
+    return FitResult(loop.history, best["best_epoch"], loop.train_seconds)

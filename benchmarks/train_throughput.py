@@ -1,0 +1,132 @@
+"""Training throughput of lightnets' MobileNetV3-Small against torchvision's, in one run.
+
+Both networks get torchvision's weights (so they compute the same function: checked on an
+eval-mode forward), the same batch of random images, the same loss and optimizer, and go
+through the same training step, :func:`lightnets.vision.trainer.train_epoch` on one batch.
+The steps are *interleaved*: each round times one step of each network, in alternating
+order, so a change in machine load falls on both. Throughput is batch size / median step
+time; the ratio lightnets / torchvision is the figure of merit (≥ 0.95 is the target).
+
+    .venv/bin/python benchmarks/train_throughput.py                # about 1 minute on 2 cores
+    .venv/bin/python benchmarks/train_throughput.py --batch 64 --img-size 128 --rounds 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import torch
+import torchvision
+from torch import nn
+
+import lightnets
+from lightnets._table import format_table
+from lightnets.runs import environment_info
+from lightnets.vision.trainer import train_epoch
+
+
+def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _t: 1.0)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    criterion = nn.CrossEntropyLoss()
+
+    def step() -> float:
+        tic = time.perf_counter()
+        train_epoch(
+            model,
+            [(images, labels)],
+            optimizer=optimizer,
+            scheduler=scheduler,
+            scaler=scaler,
+            criterion=criterion,
+            device=torch.device("cpu"),
+            amp=False,
+        )
+        return time.perf_counter() - tic
+
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--img-size", type=int, default=224)
+    parser.add_argument("--classes", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=30, help="timed steps of each network")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each first")
+    parser.add_argument("--threads", type=int, help="intra-op threads (default: torch's)")
+    args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    torch.manual_seed(0)
+    reference = torchvision.models.mobilenet_v3_small(num_classes=args.classes)
+    ours = lightnets.create_model("mobilenet_v3_small_100", num_classes=args.classes)
+    lightnets.load_torchvision_state_dict(ours, reference.state_dict())
+    images = torch.randn(args.batch, 3, args.img_size, args.img_size)
+    labels = torch.randint(0, args.classes, (args.batch,))
+    with torch.inference_mode():
+        same = torch.allclose(ours.eval()(images[:2]), reference.eval()(images[:2]), atol=1e-4)
+    models = {"lightnets mobilenet_v3_small_100": ours, "torchvision mobilenet_v3_small": reference}
+    steps = {name: _step_timer(m, images, labels) for name, m in models.items()}
+    names = list(steps)
+
+    env = environment_info()
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"Machine: {env['cpu']}, {env['cpu_count']} logical cores, {torch.get_num_threads()} "
+        f"thread(s); torch {env['torch']}, torchvision {torchvision.__version__}, lightnets "
+        f"{env['lightnets']}, Python {env['python']}"
+    )
+    print(
+        f"batch {args.batch} × 3×{args.img_size}×{args.img_size}, {args.classes} classes, SGD "
+        f"(momentum 0.9), float32, train mode; {args.warmup} warm-up + {args.rounds} timed "
+        f"steps each, interleaved; same function in eval mode: {same}"
+    )
+    for _ in range(args.warmup):
+        for name in names:
+            steps[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(args.rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            times[name].append(steps[name]())
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    rows = []
+    rate = {}
+    for name in names:
+        median = statistics.median(times[name])
+        rate[name] = args.batch / median
+        params = sum(p.numel() for p in models[name].parameters())
+        rows.append(
+            (
+                name,
+                f"{params:,}",
+                f"{1e3 * median:.1f}",
+                f"{1e3 * min(times[name]):.1f}",
+                f"{rate[name]:.1f}",
+            )
+        )
+    print()
+    print(
+        format_table(
+            ["network", "params", "median step (ms)", "fastest step (ms)", "images/s"],
+            rows,
+            align="lrrrr",
+        )
+    )
+    ratio = rate[names[0]] / rate[names[1]]
+    paired = statistics.median(b / a for a, b in zip(times[names[0]], times[names[1]], strict=True))
+    print(
+        f"\nthroughput ratio lightnets / torchvision: {ratio:.3f} (median of per-round ratios "
+        f"{paired:.3f}); target ≥ 0.95: {'met' if ratio >= 0.95 else 'NOT met'}"
+    )
+    print(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
+
+
+if __name__ == "__main__":
+    main()
