@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .vision.commands import register as register_vision
 
     register_vision(sub)
+
+    from .export.commands import register as register_export
+
+    register_export(sub)
     return parser
 
 

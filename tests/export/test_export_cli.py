@@ -1,0 +1,72 @@
+"""The ``export`` subcommand, on a parser built here (the lead wires it into ``cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+import torch
+
+import lightnets
+from lightnets.export.commands import register
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lightnets")
+    register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def _run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def test_export_a_registered_model(tmp_path, capsys) -> None:
+    out = tmp_path / "m.onnx"
+    argv = ["export", "mobilenet_v1_025", "--input", "64", "--opset", "14",
+            "--dynamic-batch", "--fuse-bn", "--out", str(out)]
+    assert _run(argv) == 0
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "max abs diff" in printed and "BN folded" in printed
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"input": np.zeros((3, 3, 64, 64), np.float32)})[0].shape == (3, 1000)
+
+
+def test_export_a_predictor_checkpoint(tmp_path, capsys) -> None:
+    pytest.importorskip("sklearn")
+    from lightnets.hsi.predictor import save_predictor
+    from lightnets.hsi.preprocessing import SpectralTransform
+
+    kwargs = {"bands": 15, "num_classes": 4, "window": 11}
+    model = lightnets.create_model("hybridsn", **kwargs).eval()
+    cube = np.random.default_rng(0).random((12, 12, 15)).astype(np.float32)
+    transform = SpectralTransform(n_components=None).fit(cube)
+    ckpt = save_predictor(tmp_path / "model.pt", model, model_name="hybridsn",
+                          model_kwargs=kwargs, transform=transform,
+                          class_names=["a", "b", "c", "d"])
+    assert _run(["export", str(ckpt)]) == 0
+    out = tmp_path / "model.onnx"
+    printed = capsys.readouterr().out
+    assert out.is_file() and f"wrote {out} (HybridSN; input 15x11x11" in printed
+    x = torch.randn(2, 15, 11, 11)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    with pytest.raises(Exception, match=r"(?i)dimension|shape"):
+        session.run(None, {"input": x.numpy()})  # static batch of 1 by default
+    got = session.run(None, {"input": x[:1].numpy()})[0]
+    with torch.inference_mode():
+        want = model(x[:1]).numpy()
+    assert got.shape == (1, 4) and np.abs(got - want).max() <= 1e-4
+
+
+def test_bad_arguments_are_rejected(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["export", "resnet18", "--format", "tflite"])
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"opset: expected an integer in \[13, 20\]"):
+        _run(["export", "resnet18", "--opset", "99", "--out", str(tmp_path / "x.onnx")])
+    with pytest.raises(FileNotFoundError, match="checkpoint: no such file"):
+        _run(["export", str(tmp_path / "missing.pt")])
