@@ -18,6 +18,10 @@ def scene(synthetic_scene_factory) -> Scene:
     return Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
 
 
+def history_rows(folder: Path) -> list[str]:
+    return (folder / "history.csv").read_text().splitlines()[1:]
+
+
 def _config(**overrides) -> ExperimentConfig:
     base = dict(
         scene="synthetic", pca=13, window=9, epochs=3, batch_size=32, train_fraction=0.3, seed=3
@@ -47,6 +51,9 @@ def test_run_folder_has_every_output(scene: Scene, tmp_path: Path) -> None:
     assert config["seed"] == 3 and config["environment"]["torch"]
     assert (tmp_path / "history.csv").read_text().count("\n") == 4  # header + 3 epochs
     assert result["summary"]["oa"]["n"] == 1
+    # without validation pixels the epoch with the lowest training loss is kept
+    losses = [float(r.split(",")[1]) for r in history_rows(tmp_path)]
+    assert result["runs"][0]["best_epoch"] == 1 + losses.index(min(losses))
 
 
 def test_same_seed_same_metrics_and_different_seed_differs(scene: Scene, tmp_path: Path) -> None:

@@ -4,11 +4,13 @@ Defaults follow the HybridSN paper: Adam, learning rate 1e-3, batch 256, 100 epo
 random step draws from one ``torch.Generator`` seeded by ``seed`` (batches, dropout); its state
 is saved in the checkpoint with the model and optimizer after every epoch, so a resumed run
 continues exactly where the interrupted one stopped and ends with the same weights.
-Model selection, when a validation set is given, uses validation pixels only — never test.
+The weights returned are those of the best epoch: by validation OA when a validation set is
+given, else by training loss — never by test pixels.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -78,17 +80,20 @@ def fit(
 ) -> FitResult:
     """Train ``model`` on the labelled pixels ``positions`` (n×2) with class indices ``labels``.
 
-    ``cube`` is ``bands × H × W``. ``val`` = (positions, labels) enables per-epoch validation
-    and keeps the weights of the best validation epoch. ``checkpoint`` is rewritten atomically
-    after every epoch (with ``extra``: what ``predict`` needs, such as preprocessing and class
-    names); with ``resume=True`` an existing checkpoint is continued.
+    ``cube`` is ``bands × H × W``. The weights kept at the end are those of the best epoch:
+    the highest validation OA when ``val`` = (positions, labels) is given, else the lowest
+    training loss (the reference HybridSN code likewise checkpoints on a training metric), so
+    a loss spike in the last epoch is not what gets scored. Test pixels are never used.
+    ``checkpoint`` is rewritten atomically after every epoch (with ``extra``: what ``predict``
+    needs, such as preprocessing and class names); with ``resume=True`` an existing checkpoint
+    is continued.
     """
     device = engine.resolve_device(config.device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
     weights = balanced_class_weights(labels, model.num_classes) if config.class_weights else None
-    best: dict[str, Any] = {"best_epoch": None, "best_score": -1.0, "best_model": None}
+    best: dict[str, Any] = {"best_epoch": None, "best_score": -math.inf, "best_model": None}
 
     def step(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
@@ -106,12 +111,13 @@ def fit(
             device=device,
         )
         row = {"loss": loss, "seconds": time.perf_counter() - tic}
+        score = -loss
         if val is not None:
             pred = engine.predict_pixels(model, cube, val[0], device=device).argmax(1).numpy()
-            row["val_oa"] = overall_accuracy(val[1], pred, model.num_classes)
-            if row["val_oa"] > best["best_score"]:
-                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                best.update(best_epoch=epoch, best_score=row["val_oa"], best_model=state)
+            row["val_oa"] = score = overall_accuracy(val[1], pred, model.num_classes)
+        if score > best["best_score"]:
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best.update(best_epoch=epoch, best_score=score, best_model=state)
         return row
 
     loop = run_epochs(
