@@ -1,9 +1,33 @@
 """Shared test configuration: every test starts from the same torch seed."""
 
+from collections.abc import Callable
+
 import pytest
 import torch
+from torch import nn
 
 
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+def _randomize_bn(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm non-trivial statistics and affine terms (fresh ones are identities),
+    so that comparisons through BN (weight loading, folding, export) can fail."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+                m.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
+    return model
+
+
+@pytest.fixture
+def randomize_bn() -> Callable[..., nn.Module]:
+    """:func:`_randomize_bn` (test modules cannot import from conftest, so they take this)."""
+    return _randomize_bn

@@ -25,20 +25,6 @@ FAMILY_SAMPLES = [
 FUSE_RTOL = 1e-5
 
 
-def randomize_bn(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Give every BatchNorm non-trivial statistics and affine terms (fresh ones are identities)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                n = m.num_features
-                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
-                m.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
-                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
-    return model
-
-
 def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max())
 
@@ -53,7 +39,7 @@ def _one_thread():
 
 
 @pytest.mark.parametrize("name", IMAGE_MODELS)
-def test_fused_equals_unfused(name: str) -> None:
+def test_fused_equals_unfused(randomize_bn, name: str) -> None:
     model = randomize_bn(lightnets.create_model(name, num_classes=10)).eval()
     x = torch.randn(2, 3, 64, 64)
     fused = fuse_conv_bn(model)
@@ -65,7 +51,7 @@ def test_fused_equals_unfused(name: str) -> None:
     assert count_batchnorms(model) > 0  # the original is untouched
 
 
-def test_fuse_folds_into_conv_bias_and_keeps_the_original() -> None:
+def test_fuse_folds_into_conv_bias_and_keeps_the_original(randomize_bn) -> None:
     model = randomize_bn(lightnets.create_model("mobilenet_v1_025", num_classes=10))
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -78,7 +64,7 @@ def test_fuse_folds_into_conv_bias_and_keeps_the_original() -> None:
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
-def test_fuse_skips_a_bn_that_does_not_follow_a_conv() -> None:
+def test_fuse_skips_a_bn_that_does_not_follow_a_conv(randomize_bn) -> None:
     model = nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 4, 3), nn.ReLU(), nn.BatchNorm2d(4))
     randomize_bn(model)
     fused = fuse_conv_bn(model)
@@ -94,7 +80,7 @@ def test_fuse_rejects_a_non_module() -> None:
 
 
 @pytest.mark.parametrize("name", FAMILY_SAMPLES)
-def test_channels_last_equals_nchw(name: str) -> None:
+def test_channels_last_equals_nchw(randomize_bn, name: str) -> None:
     model = randomize_bn(lightnets.create_model(name, num_classes=10)).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.inference_mode():

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import lightnets
 from lightnets.export import ExportCheckError, export_onnx
@@ -47,27 +46,13 @@ def _models() -> list:
     return FAMILY_SAMPLES + rest
 
 
-def randomize_bn(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Non-trivial BatchNorm statistics, so BN and its folding matter to the outputs."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                n = m.num_features
-                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
-                m.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
-                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
-    return model
-
-
 def _ort_run(path, x: torch.Tensor) -> np.ndarray:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run(None, {"input": x.numpy()})[0]
 
 
 @pytest.mark.parametrize("name", _models())
-def test_image_classifier_matches_onnx_runtime(name: str, tmp_path) -> None:
+def test_image_classifier_matches_onnx_runtime(randomize_bn, name: str, tmp_path) -> None:
     model = randomize_bn(lightnets.create_model(name, num_classes=10)).eval()
     result = export_onnx(model, tmp_path / f"{name}.onnx", input_size=64, atol=ATOL)
     assert result.path.is_file() and result.input_shape == (3, 64, 64)
@@ -81,7 +66,7 @@ def test_image_classifier_matches_onnx_runtime(name: str, tmp_path) -> None:
     assert diff <= ATOL and diff <= RTOL * scale
 
 
-def test_fused_export_matches_the_unfused_model(tmp_path) -> None:
+def test_fused_export_matches_the_unfused_model(randomize_bn, tmp_path) -> None:
     model = randomize_bn(lightnets.create_model("shufflenet_v2_x0_5", num_classes=10)).eval()
     result = export_onnx(model, tmp_path / "f.onnx", input_size=64, fuse_bn=True)
     graph = onnx.load(str(result.path)).graph

@@ -10,16 +10,6 @@ from lightnets.models import get_entry, load_torchvision_state_dict, map_torchvi
 TWINS = [n for n in lightnets.list_models() if get_entry(n).torchvision]
 
 
-def _randomize_batch_norm(model: torch.nn.Module) -> None:
-    """Give BN non-trivial statistics and affine terms so that a wrong mapping shows."""
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
-
-
 def test_every_expected_twin_is_registered() -> None:
     expected = {
         "mobilenet_v2",
@@ -33,9 +23,9 @@ def test_every_expected_twin_is_registered() -> None:
 
 
 @pytest.mark.parametrize("name", TWINS)
-def test_same_parameters_and_outputs_as_torchvision(name: str) -> None:
+def test_same_parameters_and_outputs_as_torchvision(name: str, randomize_bn) -> None:
     tv = torchvision.models.get_model(get_entry(name).torchvision, weights=None)
-    _randomize_batch_norm(tv)
+    randomize_bn(tv)
     ours = lightnets.create_model(name)
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in tv.parameters())
     load_torchvision_state_dict(ours, tv.state_dict())
