@@ -170,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit PCA on the whole scene (paper) or on training pixels only",
     )
     p.add_argument("--window", type=int, default=25)
-    p.add_argument("--split", choices=("random", "per-class", "blocks"), default="random")
+    p.add_argument("--split", choices=("random", "per-class", "blocks", "regions"),
+                   default="random",
+                   help="random: stratified fraction; per-class: N per class; blocks: whole "
+                        "tiles train; regions: one region per class trains (both disjoint, "
+                        "test pixels at least a window radius from training)")
     p.add_argument("--train-fraction", type=float, default=0.3)
     p.add_argument("--per-class", type=int, default=50, help="pixels per class (per-class)")
     p.add_argument("--block-size", type=int, default=32, help="tile side (blocks split)")

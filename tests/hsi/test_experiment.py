@@ -234,3 +234,14 @@ def test_dropout_left_on_changes_predictions_eval_mode_does_not(
     eval_line = next(line for line in out.splitlines() if "eval mode" in line)
     assert int(train_line.split(":")[1].split()[0].replace(",", "")) > 0
     assert int(eval_line.split(":")[1].split()[0].replace(",", "")) == 0
+
+
+@pytest.mark.parametrize("split", ["blocks", "regions"])
+def test_disjoint_splits_have_no_overlap_in_the_run(scene: Scene, tmp_path: Path, split) -> None:
+    from lightnets.hsi.experiment import make_split
+
+    config = _config(split=split, block_size=8)
+    made = make_split(scene, config, seed=0)
+    assert made.overlap(config.window) == 0 and made.train.any()
+    metrics = run_experiment(config, tmp_path / split, scene=scene, progress=False)["runs"][0]
+    assert metrics["overlap"] == 0.0

@@ -10,6 +10,7 @@ from lightnets.hsi.splits import (
     block_split,
     fixed_count_split,
     masks_split,
+    region_split,
     stratified_split,
     window_overlap,
     with_validation,
@@ -147,6 +148,51 @@ def test_block_arguments_are_checked(synthetic_scene) -> None:
         block_split(np.zeros((5, 5), dtype=np.int64))
 
 
+# -- regions ---------------------------------------------------------------------------------
+
+
+def test_regions_train_a_fraction_of_every_class_with_no_overlap(synthetic_scene_factory) -> None:
+    gt = synthetic_scene_factory(height=40, width=38, num_classes=5).gt
+    sizes = np.bincount(gt.ravel())[1:]
+    for seed in range(3):
+        split = region_split(gt, train_fraction=0.3, window=5, seed=seed, tries=4, sweeps=1)
+        _check_partition(split, gt)
+        assert split.overlap(5) == 0
+        assert _brute_overlap(split.train, split.test, 5) == 0
+        assert split.train_counts == tuple(max(1, round(0.3 * n)) for n in sizes)
+        dropped = (gt > 0) & ~split.train & ~split.test
+        assert split.info["removed_by_buffer"] == int(dropped.sum())
+    a, b = (region_split(gt, window=5, seed=7, tries=4, sweeps=1) for _ in range(2))
+    assert (a.train == b.train).all() and (a.test == b.test).all()
+
+
+def test_regions_keep_test_pixels_where_tiles_lose_them() -> None:
+    # Four 10×12 fields, one per class, two per 20×20 tile: a tile that trains takes two whole
+    # classes, so tiles always leave classes untested; a cut through each field does not.
+    gt = np.zeros((40, 40), dtype=np.int64)
+    for label, (r, c) in enumerate([(0, 0), (0, 28), (28, 0), (28, 28)], start=1):
+        gt[r : r + 12, c : c + 10] = label
+    blocks = block_split(gt, block_size=40, train_fraction=0.3, window=3, seed=0)
+    assert len(blocks.info["classes_without_test"]) == 4
+    regions = region_split(gt, train_fraction=0.3, window=3, seed=0)
+    assert regions.info["classes_without_test"] == []
+    assert all(n > 0 for n in regions.train_counts) and regions.overlap(3) == 0
+    # a field narrower than the buffer cannot give both: reported, still trained on
+    gt[0:12, 0:10] = 0
+    gt[0:2, 0:2] = 1
+    narrow = region_split(gt, train_fraction=0.5, window=7, seed=0)
+    assert narrow.info["classes_without_test"] == [1] and narrow.train_counts[0] == 2
+
+
+def test_region_arguments_are_checked(synthetic_scene) -> None:
+    with pytest.raises(ValueError, match=r"^window: expected an odd integer"):
+        region_split(synthetic_scene.gt, window=4)
+    with pytest.raises(ValueError, match=r"^train_fraction: expected"):
+        region_split(synthetic_scene.gt, train_fraction=1.5)
+    with pytest.raises(ValueError, match=r"^tries: expected an integer >= 1"):
+        region_split(synthetic_scene.gt, tries=0)
+
+
 # -- user masks ------------------------------------------------------------------------------
 
 
@@ -277,3 +323,11 @@ def test_indian_pines_stratified_and_blocks(indian_pines_scene) -> None:
     assert blocks.overlap(25) == 0
     assert blocks.info["classes_without_train"] == []
     assert blocks.test.sum() > 1000
+    regions = region_split(gt, window=25, seed=0)
+    assert regions.overlap(25) == 0
+    assert np.all(np.abs(np.array(regions.train_counts) - 0.3 * sizes) <= 0.5 + 1e-9)
+    # tiles leave 7–8 of the 16 classes untested; only the four single fields narrower than
+    # the 25×25 window's buffer (Alfalfa, Grass-pasture-mowed, Oats, Stone-Steel-Towers) may
+    assert set(regions.info["classes_without_test"]) <= {1, 7, 9, 13, 16}
+    assert len(blocks.info["classes_without_test"]) > len(regions.info["classes_without_test"])
+    assert regions.test.sum() > 2000

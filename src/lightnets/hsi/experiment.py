@@ -28,10 +28,17 @@ from .metrics import classification_metrics, summarize_runs
 from .predictor import save_predictor
 from .preprocessing import SpectralTransform
 from .scenes import Scene, load_scene
-from .splits import Split, block_split, fixed_count_split, stratified_split, with_validation
+from .splits import (
+    Split,
+    block_split,
+    fixed_count_split,
+    region_split,
+    stratified_split,
+    with_validation,
+)
 from .training import FitResult, TrainConfig, fit
 
-SPLITS = ("random", "per-class", "blocks")
+SPLITS = ("random", "per-class", "blocks", "regions")
 
 
 @dataclass
@@ -94,6 +101,10 @@ def make_split(scene: Scene, config: ExperimentConfig, seed: int) -> Split:
     elif config.split == "per-class":
         split = fixed_count_split(
             scene.gt, config.per_class, seed=seed, class_names=scene.class_names
+        )
+    elif config.split == "regions":
+        split = region_split(
+            scene.gt, train_fraction=config.train_fraction, window=config.window, seed=seed
         )
     else:
         split = block_split(

@@ -6,6 +6,8 @@ A :class:`Split` holds three boolean H×W masks. Protocols:
 - :func:`fixed_count_split` — N pixels per class (capped at half of a small class);
 - :func:`block_split` — whole tiles for training, with test pixels near any training pixel
   removed, so no test patch of the given window sees a training pixel;
+- :func:`region_split` — per class, the pixels on one side of a random line train, with the
+  same buffer: spatially disjoint, and test pixels left in more classes than tiles leave;
 - :func:`masks_split` — masks supplied by the user, validated;
 - :func:`with_validation` — a stratified validation carve-out from the training pixels.
 
@@ -265,6 +267,79 @@ def block_split(
     split.info["classes_without_train"] = [
         k + 1 for k, n in enumerate(split.train_counts) if n == 0
     ]
+    split.info["classes_without_test"] = [k + 1 for k, n in enumerate(split.test_counts) if n == 0]
+    return split
+
+
+def region_split(
+    gt: np.ndarray,
+    *,
+    train_fraction: float = 0.3,
+    window: int = 25,
+    seed: int = 0,
+    tries: int = 24,
+    sweeps: int = 3,
+) -> Split:
+    """Spatially disjoint split cut per class: one compact region of each class trains.
+
+    Each class's training pixels are the ``train_fraction`` of its pixels on one side of a
+    line (a half-plane through the class), so every class is trained on. Test pixels are the
+    other labelled pixels whose window×window patch holds no training pixel of any class
+    (:meth:`Split.overlap` is 0). Tiles (:func:`block_split`) ignore where the classes are,
+    so on a scene of small fields such as Indian Pines half of the classes lose every test
+    pixel. Here the line angles are chosen, from a random start, by ``sweeps`` rounds of
+    trying ``tries`` random angles for each class in turn and keeping the one that leaves
+    the test pixels best spread (the sum over classes of log(1 + test pixels)). ``info``
+    lists the classes left without test pixels (a field narrower than the window cannot
+    give both).
+    """
+    gt = _labelled_gt(gt)
+    fraction = check_fraction("train_fraction", train_fraction)
+    window = _check_window(window)
+    tries = check_int("tries", tries, minimum=1)
+    sweeps = check_int("sweeps", sweeps, minimum=0)
+    rng = np.random.default_rng(seed)
+    classes = _class_pixels(gt)
+    labelled = gt > 0
+    width = gt.shape[1]
+
+    def side(flat: np.ndarray, angle: float) -> np.ndarray:
+        """Flat indices of the class's ``fraction`` of pixels lowest along ``angle``."""
+        rows, cols = np.divmod(flat, width)
+        along = rows * np.cos(angle) + cols * np.sin(angle)
+        k = max(1, round(fraction * len(flat)))
+        return flat[np.argsort(along, kind="stable")[:k]]
+
+    def outcome(chosen: list[np.ndarray]) -> tuple[float, np.ndarray, np.ndarray]:
+        train = np.zeros(gt.size, dtype=bool)
+        train[np.concatenate(chosen)] = True
+        train = train.reshape(gt.shape)
+        test = labelled & ~train & ~_near(train, window)
+        tested = np.bincount(gt[test], minlength=gt.max() + 1)[1:]
+        return float(np.log1p(tested).sum()), train, test
+
+    chosen = [side(flat, rng.uniform(0.0, 2.0 * np.pi)) for _, flat in classes]
+    score, train, test = outcome(chosen)
+    for _ in range(sweeps):
+        for i, (_, flat) in enumerate(classes):
+            for angle in rng.uniform(0.0, 2.0 * np.pi, size=tries):
+                trial = [*chosen[:i], side(flat, angle), *chosen[i + 1 :]]
+                result = outcome(trial)
+                if result[0] > score:
+                    chosen = trial
+                    score, train, test = result
+    split = _make(
+        gt,
+        train,
+        test,
+        None,
+        protocol="regions",
+        seed=seed,
+        info={
+            "window": window,
+            "removed_by_buffer": int((labelled & ~train).sum() - test.sum()),
+        },
+    )
     split.info["classes_without_test"] = [k + 1 for k, n in enumerate(split.test_counts) if n == 0]
     return split
 
