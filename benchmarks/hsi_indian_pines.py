@@ -92,16 +92,17 @@ def _page(rows, args, env, scene) -> str:
         "Adam 1e-3, batch 256. *Overlap* is the share of test pixels whose 25×25 window "
         "contains a training pixel.",
         "",
-        "| protocol | train px | test px | overlap % | OA % | AA % | kappa × 100 | train s | "
-        "map s | paper (OA / AA / kappa) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| protocol, batching | train px | test px | overlap % | OA % | AA % | kappa × 100 | "
+        "train s | map s | wall s | paper (OA / AA / kappa) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for name, _config, s, _out in rows:
+        wall = _pm(s["wall_seconds"], 1, 0) if "wall_seconds" in s else "—"
         lines.append(
             f"| {name} | {s['train_pixels']['mean']:.0f} | {s['test_pixels']['mean']:.0f} | "
             f"{_pm(s['overlap'], digits=1)} | {_pm(s['oa'])} | {_pm(s['aa'])} | "
             f"{_pm(s['kappa'])} | {_pm(s['train_seconds'], 1, 0)} | "
-            f"{_pm(s['map_seconds'], 1)} | {PAPER.get(name.split()[0], '—')} |"
+            f"{_pm(s['map_seconds'], 1)} | {wall} | {PAPER.get(name.split()[0], '—')} |"
         )
     lines += ["", "Per-class accuracy % (mean ± std over seeds; blank: no test pixels):", "",
               "| # | class | " + " | ".join(r[0] for r in rows) + " |",

@@ -47,6 +47,7 @@ def test_run_folder_has_every_output(scene: Scene, tmp_path: Path) -> None:
         assert key in metrics
     assert 0 <= metrics["oa"] <= 1 and len(metrics["per_class"]) == 3
     assert metrics["overlap"] > 0.5  # a random split: most test windows see a training pixel
+    assert metrics["wall_seconds"] > metrics["train_seconds"] + metrics["map_seconds"]
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["seed"] == 3 and config["environment"]["torch"]
     assert (tmp_path / "history.csv").read_text().count("\n") == 4  # header + 3 epochs
