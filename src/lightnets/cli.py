@@ -65,6 +65,7 @@ def _experiment_config(args: argparse.Namespace):
         batch_size=args.batch_size,
         lr=args.lr,
         path=args.path,
+        batching=args.batching,
         class_weights=args.class_weights,
         seed=args.seed,
         runs=args.runs,
@@ -188,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--path", choices=("scene", "patch"), default="scene")
+    p.add_argument(
+        "--batching",
+        choices=("random", "mixed", "spatial"),
+        default="random",
+        help="random: i.i.d. batches (the paper's); mixed/spatial: compact groups of pixels, "
+        "3-6x faster epochs on the scene path but lower accuracy",
+    )
     p.add_argument("--class-weights", action="store_true", help="inverse-frequency loss weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs", type=int, default=1, help="repeats with seeds seed, seed+1, …")

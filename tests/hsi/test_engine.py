@@ -310,7 +310,7 @@ def test_bad_input_names_the_argument() -> None:
         engine.train_epoch(model, cube, pos, labels[:5], opt, device="cpu")
     with pytest.raises(ValueError, match=r"^path: expected one of 'scene', 'patch'"):
         engine.train_epoch(model, cube, pos, labels, opt, path="pixels", device="cpu")
-    with pytest.raises(ValueError, match=r"^batching: expected one of 'mixed', 'spatial'"):
+    with pytest.raises(ValueError, match=r"^batching: expected one of 'random', 'mixed'"):
         engine.train_epoch(model, cube, pos, labels, opt, batching="tiles", device="cpu")
     with pytest.raises(ValueError, match=r"^class_weights: expected 5 weights"):
         engine.train_epoch(model, cube, pos, labels, opt, class_weights=[1, 2], device="cpu")

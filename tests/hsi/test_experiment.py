@@ -161,6 +161,10 @@ def test_bad_settings_are_rejected_before_any_work() -> None:
         _config(train_fraction=1.5)
     with pytest.raises(ValueError, match=r"^runs: expected an integer >= 1"):
         _config(runs=0)
+    with pytest.raises(ValueError, match=r"^batching: expected one of 'random', 'mixed'"):
+        _config(batching="tiles")
+    with pytest.raises(ValueError, match=r"^epochs: expected an integer >= 1"):
+        _config(epochs=0)
 
 
 def test_cli_trains_on_your_own_files(scene: Scene, tmp_path: Path, capsys) -> None:

@@ -78,6 +78,7 @@ class ExperimentConfig:
             check_int("pca", self.pca, minimum=1)
         if self.split != "per-class" and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
+        self.train_config(self.seed)  # checks the optimisation settings before any work
 
     def train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(

@@ -45,6 +45,8 @@ class TrainConfig:
         check_int("batch_size", self.batch_size, minimum=1)
         check_positive("lr", self.lr)
         check_choice("path", self.path, ("scene", "patch"))
+        if self.batching is not None:
+            check_choice("batching", self.batching, engine.BATCHINGS)
         check_int("seed", self.seed, minimum=0)
 
 

@@ -1,0 +1,298 @@
+"""HybridSN variants: channel attention in the head (SE, CBAM), and a light separable version.
+
+``hybridsn_se`` and ``hybridsn_cbam`` are HybridSN (:mod:`lightnets.models.hybridsn`, unchanged)
+with an attention block on the 64 × fw × fw maps of conv4, before the dense layers:
+squeeze-and-excitation (Hu et al. 2018, reduction 16: 64 → 4 → 64) or CBAM (Woo et al. 2018:
+the same channel step on average- and max-pooled descriptors, then a 7×7 spatial gate).
+
+Where the attention goes. Channel attention pools over the whole map it is given, so it is not
+translation-local: on the scene path, where conv4 runs once over a region, pooling that map
+would mix every window in it. Each pixel's attention must therefore see its own window's
+``fw × fw`` features, which the engine hands to ``forward_head``: the block sits there, and the
+scene path equals the patch path exactly (logits and gradients). CBAM's 7×7 spatial gate is
+zero-padded at the window's border, so it too is computed per window. Attention inside the
+3-D stages would need each window's own 3-D maps, i.e. the patch path's cost, so the variants
+attend only after conv4. The head has no convolutional form any more; ``scene_head`` runs
+``forward_head`` on one row of windows at a time.
+
+``hybridsn_lite`` keeps HybridSN's four valid, stride-1 stages (7×3×3 → 8, 5×3×3 → 16, 3×3×3 →
+32 filters, fold, 3×3 → 64) and the same spatial shrink of 8, but factorises every convolution
+after the first (one input channel) into a depthwise one and a pointwise one (ReLU after the
+pointwise: the pair is a low-rank form of the full convolution), and replaces the
+4.7 M-parameter dense layer with a learned global pooling — a ``fw × fw`` depthwise convolution
+(MobileFaceNet's global depthwise convolution), initialised to the average, so it can learn to
+weigh the centre of the window more than its rim — then dense 64 → 128, dropout and the
+classifier. The pooling is per window (``forward_head``; as a convolution in ``scene_head``),
+so the scene path stays exact. No batch norm, like HybridSN: batch statistics in training mode
+would differ between the two paths.
+
+Parameters with 30 bands, a 25×25 window (fw = 17) and 16 classes:
+
+=======================================  ======================================
+layer                                    parameters
+=======================================  ======================================
+conv1 1 → 8, 7×3×3                       8·63 + 8 = 512
+conv2 depthwise 8, 5×3×3 / pointwise     8·45 + 8 = 368 / 8·16 + 16 = 144
+conv3 depthwise 16, 3×3×3 / pointwise    16·27 + 16 = 448 / 16·32 + 32 = 544
+conv4 depthwise 576, 3×3 / pointwise     576·9 + 576 = 5,760 / 576·64 + 64 = 36,928
+global depthwise pooling 64, 17×17       64·289 = 18,496
+dense 64 → 128                           8,320
+classifier 128 → 16                      2,064
+=======================================  ======================================
+
+73,584 in all, 69.6× fewer than HybridSN's 5,122,176 (17× with 200 bands; the ratio falls
+with the window, to 9.6× at 11×11, since HybridSN's dense layer shrinks with fw²).
+``hybridsn_se`` adds 64·4 + 4 + 4·64 + 64 = 580 parameters (5,122,756); ``hybridsn_cbam`` adds
+the same 580 and 2·49 for the spatial gate (5,122,854).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .._checks import bad_value, check_fraction, check_int
+from ..layers import CBAM, SqueezeExcite
+from .base import _skip_checks
+from .hybridsn import (
+    CONV2D_FILTERS,
+    CONV3D_FILTERS,
+    HIDDEN_UNITS,
+    MIN_WINDOW,
+    SPATIAL_SHRINK,
+    SPECTRAL_KERNELS,
+    HybridSN,
+    _resolve_bands,
+)
+from .registry import register_model
+
+SE_REDUCTION = 1 / 16  # SENet's and CBAM's reduction ratio
+
+
+class HybridSNAttention(HybridSN):
+    """HybridSN with ``attention`` (a module on ``N × 64 × fw × fw`` maps) before the head."""
+
+    def __init__(
+        self,
+        attention: str,
+        *,
+        num_classes: int = 16,
+        bands: int | None = None,
+        window: int = 25,
+        drop_rate: float = 0.4,
+        in_chans: int | None = None,
+    ) -> None:
+        super().__init__(
+            num_classes=num_classes,
+            bands=bands,
+            window=window,
+            drop_rate=drop_rate,
+            in_chans=in_chans,
+        )
+        if attention == "se":
+            self.attention: nn.Module = SqueezeExcite(CONV2D_FILTERS, rd_ratio=SE_REDUCTION)
+        elif attention == "cbam":
+            self.attention = CBAM(CONV2D_FILTERS, rd_ratio=SE_REDUCTION, kernel_size=7)
+        else:
+            raise bad_value("attention", "'se' or 'cbam'", attention)
+
+    def forward_head(self, x: Tensor, pre_logits: bool = False) -> Tensor:
+        """Attention over each window's ``N × 64 × fw × fw`` features, then HybridSN's head."""
+        return super().forward_head(self.attention(x), pre_logits)
+
+    def scene_head(self, x: Tensor) -> Tensor:
+        """The head at every position of ``N × 64 × h × w`` maps, one row of windows per call:
+        logits ``N × K × (h − fw + 1) × (w − fw + 1)``."""
+        fw = self.feature_window
+        n, c, h, w = x.shape
+        rows = []
+        for r in range(h - fw + 1):
+            band = x[:, :, r : r + fw].unfold(3, fw, 1)  # N × C × fw × w' × fw
+            windows = band.permute(0, 3, 1, 2, 4).reshape(-1, c, fw, fw)
+            rows.append(self.forward_head(windows).view(n, w - fw + 1, -1))
+        return torch.stack(rows, 1).permute(0, 3, 1, 2)
+
+
+def hybridsn_se(
+    *,
+    num_classes: int = 16,
+    bands: int | None = None,
+    window: int = 25,
+    drop_rate: float = 0.4,
+    in_chans: int | None = None,
+) -> HybridSNAttention:
+    """HybridSN with squeeze-and-excitation on conv4's maps, per window (see module docs)."""
+    return HybridSNAttention(
+        "se",
+        num_classes=num_classes,
+        bands=bands,
+        window=window,
+        drop_rate=drop_rate,
+        in_chans=in_chans,
+    )
+
+
+def hybridsn_cbam(
+    *,
+    num_classes: int = 16,
+    bands: int | None = None,
+    window: int = 25,
+    drop_rate: float = 0.4,
+    in_chans: int | None = None,
+) -> HybridSNAttention:
+    """HybridSN with CBAM (channel, then spatial attention) on conv4's maps, per window."""
+    return HybridSNAttention(
+        "cbam",
+        num_classes=num_classes,
+        bands=bands,
+        window=window,
+        drop_rate=drop_rate,
+        in_chans=in_chans,
+    )
+
+
+class SeparableConv(nn.Module):
+    """Valid depthwise convolution (``kernel``), then pointwise 1×1(×1) convolution and ReLU.
+
+    ``dims`` is 2 or 3 (``Conv2d`` or ``Conv3d``). Both convolutions have biases.
+    """
+
+    def __init__(self, in_chs: int, out_chs: int, kernel: tuple[int, ...], dims: int) -> None:
+        super().__init__()
+        conv = nn.Conv3d if dims == 3 else nn.Conv2d
+        self.dw = conv(in_chs, in_chs, kernel, groups=in_chs)
+        self.pw = conv(in_chs, out_chs, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(self.pw(self.dw(x)))
+
+
+class HybridSNLite(nn.Module):
+    """HybridSN with depthwise-separable convolutions and a learned global pooling head."""
+
+    def __init__(
+        self,
+        *,
+        num_classes: int = 16,
+        bands: int | None = None,
+        window: int = 25,
+        drop_rate: float = 0.4,
+        in_chans: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_classes = check_int("num_classes", num_classes, minimum=1)
+        self.bands = _resolve_bands(bands, in_chans)
+        self.in_chans = self.bands
+        odd = isinstance(window, int) and not isinstance(window, bool) and window % 2 == 1
+        if not odd or window < MIN_WINDOW:
+            raise bad_value("window", f"an odd integer >= {MIN_WINDOW}", window)
+        self.window = window
+        self.feature_window = window - SPATIAL_SHRINK
+        self.drop_rate = check_fraction("drop_rate", drop_rate)
+
+        c1, c2, c3 = CONV3D_FILTERS
+        k1, k2, k3 = SPECTRAL_KERNELS
+        self.conv1 = nn.Conv3d(1, c1, (k1, 3, 3))
+        self.conv2 = SeparableConv(c1, c2, (k2, 3, 3), dims=3)
+        self.conv3 = SeparableConv(c2, c3, (k3, 3, 3), dims=3)
+        folded = c3 * (self.bands - (k1 - 1) - (k2 - 1) - (k3 - 1))
+        self.conv4 = SeparableConv(folded, CONV2D_FILTERS, (3, 3), dims=2)
+        fw = self.feature_window
+        self.pool = nn.Conv2d(CONV2D_FILTERS, CONV2D_FILTERS, fw, groups=CONV2D_FILTERS, bias=False)
+        hidden = HIDDEN_UNITS[-1]
+        self.fc = nn.Linear(CONV2D_FILTERS, hidden)
+        self.num_features = hidden
+        self.head_drop = nn.Dropout(self.drop_rate)
+        self.classifier = nn.Linear(hidden, self.num_classes)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # He-normal for layers followed by ReLU, unit gain for the depthwise (linear) ones, so
+        # activations keep their scale without batch norm; the pooling starts as the average.
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.Linear)):
+                depthwise = isinstance(m, (nn.Conv2d, nn.Conv3d)) and m.groups > 1
+                act = "linear" if depthwise else "relu"
+                nn.init.kaiming_normal_(m.weight, nonlinearity=act)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        nn.init.constant_(self.pool.weight, 1.0 / self.feature_window**2)
+        nn.init.xavier_uniform_(self.classifier.weight)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """Shape of one input sample: (bands, window, window)."""
+        return (self.bands, self.window, self.window)
+
+    def check_input(self, x: Tensor) -> None:
+        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × window × window."""
+        if _skip_checks():
+            return
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            expected = f"a tensor of shape (N, {self.bands}, {self.window}, {self.window})"
+            raise bad_value("input", expected, tuple(x.shape))
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Separable convolutions: ``N × bands × H × W`` → ``N × 64 × (H − 8) × (W − 8)``."""
+        x = F.relu(self.conv1(x.unsqueeze(1)))
+        x = self.conv3(self.conv2(x))
+        return self.conv4(x.flatten(1, 2))
+
+    def forward_head(self, x: Tensor, pre_logits: bool = False) -> Tensor:
+        """Learned global pooling of ``N × 64 × fw × fw`` features, dense 128, classifier;
+        ``pre_logits`` stops at the 128 units."""
+        x = F.relu(self.fc(self.pool(x).flatten(1)))
+        if pre_logits:
+            return x
+        return self.classifier(self.head_drop(x))
+
+    def scene_head(self, x: Tensor) -> Tensor:
+        """The head as convolutions: the pooling over every ``fw × fw`` window, then 1×1
+        convolutions; ``N × 64 × h × w`` → ``N × K × (h − fw + 1) × (w − fw + 1)``."""
+        x = F.relu(F.conv2d(self.pool(x), self.fc.weight[:, :, None, None], self.fc.bias))
+        x = self.head_drop(x)
+        return F.conv2d(x, self.classifier.weight[:, :, None, None], self.classifier.bias)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the classifier with a fresh one for ``num_classes`` outputs."""
+        self.num_classes = check_int("num_classes", num_classes, minimum=1)
+        old = self.classifier
+        new = nn.Linear(old.in_features, num_classes)
+        nn.init.xavier_uniform_(new.weight)
+        nn.init.zeros_(new.bias)
+        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.check_input(x)
+        return self.forward_head(self.forward_features(x))
+
+
+def hybridsn_lite(
+    *,
+    num_classes: int = 16,
+    bands: int | None = None,
+    window: int = 25,
+    drop_rate: float = 0.4,
+    in_chans: int | None = None,
+) -> HybridSNLite:
+    """HybridSN-Lite: separable convolutions and a pooling head (73,584 parameters by default).
+
+    Defaults as HybridSN's (30 bands, 25×25, 16 classes); ``in_chans`` is another name for
+    ``bands``.
+    """
+    return HybridSNLite(
+        num_classes=num_classes,
+        bands=bands,
+        window=window,
+        drop_rate=drop_rate,
+        in_chans=in_chans,
+    )
+
+
+for _name, _builder, _paper in (
+    ("hybridsn_se", hybridsn_se, "HybridSN (Roy et al. 2020) + SE (Hu et al. 2018)"),
+    ("hybridsn_cbam", hybridsn_cbam, "HybridSN (Roy et al. 2020) + CBAM (Woo et al. 2018)"),
+    ("hybridsn_lite", hybridsn_lite, "HybridSN (Roy et al. 2020), separable, pooled head"),
+):
+    register_model(_name, _builder, paper=_paper, family="hybridsn", task="hsi")
