@@ -94,8 +94,21 @@ def _page(rows, args, env, scene) -> str:
         f"Command: `{command.strip()}`",
         "",
         "PCA to 30 components whitened on the whole scene (the paper's choice), 25×25 windows, "
-        "Adam 1e-3, batch 256. *Overlap* is the share of test pixels whose 25×25 window "
+        "Adam 1e-3, batch 256, 100 epochs, the lowest-training-loss epoch kept (no test pixel "
+        "is used for selection). *Overlap* is the share of test pixels whose 25×25 window "
         "contains a training pixel.",
+        "",
+        "Protocols: `paper30` and `paper10` are the paper's stratified random splits (30 % and "
+        "10 % of each class); `blocks` is spatially disjoint: 10 % of each class taken as one "
+        "region on one side of a line through the class (`--split regions`), and only test "
+        "pixels at least a window radius (12 px) from every training pixel kept, so no test "
+        "window sees a training pixel. Classes whose only field is narrower than that buffer "
+        "have no test pixels there (blank below).",
+        "",
+        "Batching: `random` is the paper's i.i.d. batches (the default); `mixed` builds each "
+        "batch from 4 compact groups of neighbouring pixels, about 3.5× faster per epoch on "
+        "the scene path (`benchmarks/hsi_speed.py`) but a different optimisation: neighbouring "
+        "pixels are near-duplicates, so a batch carries less information.",
         "",
         "| protocol, batching | train px | test px | overlap % | OA % | AA % | kappa × 100 | "
         "train s | map s | wall s | paper (OA / AA / kappa) |",
