@@ -1,6 +1,6 @@
 """Shared test configuration: every test starts from the same torch seed."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import torch
@@ -31,3 +31,12 @@ def _randomize_bn(model: nn.Module, seed: int = 0) -> nn.Module:
 def randomize_bn() -> Callable[..., nn.Module]:
     """:func:`_randomize_bn` (test modules cannot import from conftest, so they take this)."""
     return _randomize_bn
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for a test: small passes are slower with two on a shared 2-core box."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -1,5 +1,6 @@
 """lightnets: efficient CNNs, exact to the papers, and hyperspectral classification."""
 
+from .inference import predictor
 from .models import create_model, list_models, load_torchvision_state_dict
 from .profiling import profile
 
@@ -9,5 +10,6 @@ __all__ = [
     "create_model",
     "list_models",
     "load_torchvision_state_dict",
+    "predictor",
     "profile",
 ]

@@ -70,3 +70,45 @@ def test_bad_arguments_are_rejected(tmp_path, capsys) -> None:
         _run(["export", "resnet18", "--opset", "99", "--out", str(tmp_path / "x.onnx")])
     with pytest.raises(FileNotFoundError, match="checkpoint: no such file"):
         _run(["export", str(tmp_path / "missing.pt")])
+
+
+def test_export_and_quantize_in_one_command(tmp_path, capsys) -> None:
+    out = tmp_path / "m.onnx"
+    argv = ["export", "mobilenet_v1_025", "--input", "32", "--int8", "--calibration", "4",
+            "--out", str(out)]
+    assert _run(argv) == 0
+    printed = capsys.readouterr().out
+    int8 = tmp_path / "m.int8.onnx"
+    assert out.is_file() and int8.is_file() and int8.stat().st_size < out.stat().st_size
+    assert f"wrote {int8} (INT8 QDQ" in printed and "4 random normal inputs" in printed
+    session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"input": np.zeros((1, 3, 32, 32), np.float32)})[0].shape == (1, 1000)
+
+    data = tmp_path / "calib.npy"
+    np.save(data, np.random.default_rng(0).random((6, 3, 32, 32), dtype=np.float32))
+    argv = ["export", "mobilenet_v1_025", "--input", "32", "--out", str(out), "--int8",
+            "--calibration-data", str(data), "--int8-out", str(tmp_path / "q.onnx")]
+    assert _run(argv) == 0
+    printed = capsys.readouterr().out
+    assert (tmp_path / "q.onnx").is_file() and f"calibrated on 6 samples from {data}" in printed
+
+
+def test_bad_int8_arguments_are_rejected(tmp_path) -> None:
+    out = str(tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match="--calibration: expected --int8 alongside it, got 8"):
+        _run(["export", "mobilenet_v1_025", "--calibration", "8", "--out", out])
+    with pytest.raises(ValueError, match="--calibration: expected an integer >= 1, got 0"):
+        _run(["export", "mobilenet_v1_025", "--int8", "--calibration", "0", "--out", out])
+    with pytest.raises(FileNotFoundError, match="--calibration-data: no such file"):
+        _run(["export", "mobilenet_v1_025", "--int8", "--calibration-data",
+              str(tmp_path / "missing.npy"), "--out", out])
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((2, 1, 32, 32), np.float32))
+    with pytest.raises(ValueError, match=r"calibration: expected batches of shape N×3×32×32"):
+        _run(["export", "mobilenet_v1_025", "--input", "32", "--int8", "--calibration-data",
+              str(bad), "--out", out])
+    junk = tmp_path / "junk.npy"
+    junk.write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match=r"--calibration-data: expected a \.npy or \.npz array"):
+        _run(["export", "mobilenet_v1_025", "--input", "32", "--int8", "--calibration-data",
+              str(junk), "--out", out])

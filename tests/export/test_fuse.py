@@ -30,12 +30,8 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: these small passes are slower with two on a shared 2-core box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """These small passes run faster on one intra-op thread (see tests/conftest.py)."""
 
 
 @pytest.mark.parametrize("name", IMAGE_MODELS)

@@ -31,12 +31,8 @@ RTOL = 1e-5  # measured: ≤ 2e-7 of the logits' scale for every model at 64×64
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: these small passes are slower with two on a shared 2-core box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """These small passes run faster on one intra-op thread (see tests/conftest.py)."""
 
 
 def _models() -> list:
