@@ -114,3 +114,13 @@ def test_targets_say_whether_they_are_met() -> None:
     assert "not measured in this run for: mobilenet_v3_large_100" in lines
     text = format_report(report)
     assert "| failed" in text and "test CPU" in text
+
+
+def test_comma_separated_patterns_pick_each_twin_once() -> None:
+    from lightnets.export.bench import twin_models
+
+    names = twin_models("mobilenet_v3_large*,shufflenet_v2_x1_0,mobilenet_v3_*")
+    assert names[0] == "mobilenet_v3_large_100" and names[1] == "shufflenet_v2_x1_0"
+    assert "mobilenet_v3_small_100" in names and len(names) == len(set(names))
+    with pytest.raises(ValueError, match=r"^pattern: expected a pattern matching"):
+        twin_models("mobilenet_v1_*")  # no torchvision twin

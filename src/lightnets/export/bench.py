@@ -95,10 +95,14 @@ class BenchReport:
 
 
 def twin_models(pattern: str = "*") -> list[str]:
-    """Registered networks matching ``pattern`` that torchvision also builds."""
+    """Registered networks matching ``pattern`` (comma-separated patterns: any of them) that
+    torchvision also builds, in the order of the patterns."""
     from ..models import get_entry, list_models
 
-    names = [n for n in list_models(pattern, task="image") if get_entry(n).torchvision]
+    names: list[str] = []
+    for part in (p.strip() for p in pattern.split(",")):
+        names += [n for n in list_models(part or "*", task="image")
+                  if get_entry(n).torchvision and n not in names]
     if not names:
         raise bad_value("pattern", "a pattern matching a model with a torchvision twin "
                         "(e.g. 'mobilenet*', see `lightnets models`)", pattern)
