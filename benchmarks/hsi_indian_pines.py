@@ -1,6 +1,7 @@
 """HybridSN on Indian Pines under three protocols, several seeds: the table in docs/.
 
-Protocols (PCA 30 whitened on the scene, 25×25 windows, Adam 1e-3, batch 256):
+Protocols (``lightnets.hsi.benchmark.PROTOCOLS``; PCA 30 whitened on the scene, 25×25
+windows, Adam 1e-3, batch 256):
 ``paper30`` the HybridSN paper's 30 % stratified random split; ``paper10`` 10 %; ``blocks``
 spatially disjoint: 10 % of each class taken as one region (``region_split``), test pixels at
 least a window radius from any training pixel (overlap 0 %), to compare with ``paper10``.
@@ -20,15 +21,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from lightnets.hsi.benchmark import PROTOCOLS
 from lightnets.hsi.experiment import ExperimentConfig, run_experiment
 from lightnets.hsi.scenes import load_scene
 from lightnets.runs import environment_info
 
-PROTOCOLS = {
-    "paper30": {"split": "random", "train_fraction": 0.3},
-    "paper10": {"split": "random", "train_fraction": 0.1},
-    "blocks": {"split": "regions", "train_fraction": 0.1},
-}
 PAPER = {"paper30": "99.75 ± 0.11 / 99.63 / 99.71", "paper10": "98.39 / 98.01 / 98.16"}
 
 

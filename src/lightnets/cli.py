@@ -91,6 +91,30 @@ def _cmd_hsi_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
+    from .hsi.benchmark import MODELS, PROTOCOLS, run_benchmark
+    from .hsi.benchmark_report import markdown_table
+
+    out = Path(args.out or f"runs/benchmark_{Path(args.scene).stem}")
+    settings = {"pca": None if args.pca == 0 else args.pca, "batch_size": args.batch_size}
+    rows = run_benchmark(
+        args.scene,
+        out,
+        models=args.models or MODELS,
+        protocols=args.protocols or tuple(PROTOCOLS),
+        runs=args.runs,
+        epochs=args.epochs,
+        settings={**settings, "device": args.device},
+        data_dir=args.data_dir,
+        gt=args.gt,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    print("\n" + markdown_table(rows))
+    print(f"outputs: {out} (benchmark.md, benchmark.csv, benchmark.json, maps.png, runs/)")
+    return 0
+
+
 def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
     from .hsi.dropout import dropout_demonstration
     from .hsi.predictor import load_predictor
@@ -161,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scene", default="indian_pines", help="catalogue name or a cube file")
     p.add_argument("--gt", help="ground-truth file for your own cube (.mat, .npy, .png, ...)")
     p.add_argument("--data-dir", help="folder holding the scenes' published files")
-    p.add_argument("--model", default="hybridsn")
+    p.add_argument("--model", default="hybridsn", help="a hyperspectral model, or svm")
     p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
     p.add_argument("--no-whiten", action="store_true", help="PCA without whitening")
     p.add_argument(
@@ -170,7 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="scene",
         help="fit PCA on the whole scene (paper) or on training pixels only",
     )
-    p.add_argument("--window", type=int, default=25)
+    p.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="patch side (default: the model's own; 25 HybridSN, 13 SSFTT, 5 Hamida3D, 1 Hu1D)",
+    )
     p.add_argument("--split", choices=("random", "per-class", "blocks", "regions"),
                    default="random",
                    help="random: stratified fraction; per-class: N per class; blocks: whole "
@@ -204,6 +233,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_hsi_train)
+
+    p = hsi.add_parser(
+        "benchmark", help="several models under several protocols, several seeds: one table"
+    )
+    p.add_argument("--scene", default="indian_pines", help="catalogue name or a cube file")
+    p.add_argument("--gt", help="ground-truth file for your own cube")
+    p.add_argument("--data-dir", help="folder holding the scenes' published files")
+    p.add_argument(
+        "--models",
+        help="comma-separated: svm and hyperspectral models (default: svm, hu1d, hamida3d, "
+        "hybridsn, hybridsn_se, hybridsn_cbam, hybridsn_lite, ssftt)",
+    )
+    p.add_argument("--protocols", help="comma-separated: paper30, paper10, blocks (default: all)")
+    p.add_argument("--runs", type=int, default=5, help="seeds 0 … runs-1 per model and protocol")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
+    p.add_argument("--out", help="benchmark folder (default: runs/benchmark_SCENE)")
+    p.add_argument("--resume", action="store_true", help="reuse finished runs, continue others")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_hsi_benchmark)
 
     p = hsi.add_parser("predict", help="classify a cube with a trained model.pt")
     p.add_argument("--checkpoint", required=True, help="model.pt from a training run")

@@ -1,18 +1,24 @@
 """One hyperspectral experiment end to end, repeated over seeds.
 
-scene → split → spectral transform (PCA) → network → training → full-scene map → metrics →
+scene → split → spectral transform (PCA) → classifier → training → full-scene map → metrics →
 run folder. Each run writes ``config.json`` (settings, seed, split, versions, hardware),
 ``metrics.json`` (``oa``, ``aa``, ``kappa``, ``per_class``, ``overlap``, ``train_seconds``,
-``map_seconds``), ``history.csv``, ``model.pt`` (network, PCA, class names: what ``predict``
-needs), ``map.png``, ``confusion.png`` and ``report.md``. With several runs, ``summary.json``
-and ``summary.md`` give mean ± std over seeds.
+``map_seconds``, ``wall_seconds``), ``prediction.npy`` (the H×W map, labels 1..K),
+``map.png``, ``confusion.png`` and ``report.md``; a network's run adds ``history.csv`` and
+``model.pt`` (network, PCA, class names: what ``predict`` needs). With several runs,
+``summary.json`` and ``summary.md`` give mean ± std over seeds.
+
+The classifier is any registered hyperspectral model, or ``"svm"``: the RBF SVM of
+:mod:`lightnets.hsi.svm` on each pixel's reduced spectrum (no epochs, so no history, model
+file or checkpoint). ``window=None`` is the model's own window (25 for HybridSN, 13 SSFTT, 5
+Hamida3D, 1 Hu1D and the SVM); the split's buffers and the overlap use that window.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +26,18 @@ import numpy as np
 import torch
 
 from .._checks import bad_value, check_choice, check_fraction, check_int
-from ..models import create_model
-from ..runs import environment_info, write_csv, write_json
+from ..models import create_model, list_models
+from ..runs import atomic_write_bytes, write_csv, write_json
 from . import engine
-from .maps import false_colour, save_classification_map, save_confusion_matrix
 from .metrics import classification_metrics, summarize_runs
 from .predictor import save_predictor
 from .preprocessing import SpectralTransform
+from .run_files import (
+    run_metrics,
+    save_outputs,
+    summary_markdown,
+    write_config,
+)
 from .scenes import Scene, load_scene
 from .splits import (
     Split,
@@ -36,14 +47,39 @@ from .splits import (
     stratified_split,
     with_validation,
 )
+from .svm import SpectralSVM
 from .training import FitResult, TrainConfig, fit
 
 SPLITS = ("random", "per-class", "blocks", "regions")
+SVM = "svm"
+
+
+def resolve_window(model: str, window: int | None) -> int:
+    """The window a run of ``model`` uses: ``window``, checked as the model checks it, or the
+    model's default when ``None``.
+
+    The SVM sees one pixel: its default is 1, and a given (odd) window only sets the split's
+    buffer and the overlap measure. Networks are built on ``meta`` for the check (no cost).
+    """
+    if model == SVM:
+        if window is None:
+            return 1
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1 or window % 2 == 0:
+            raise bad_value("window", "an odd integer >= 1", window)
+        return window
+    known = list_models(task="hsi")
+    if model not in known:
+        raise bad_value("model", f"{SVM!r} or a hyperspectral model ({', '.join(known)})", model)
+    with torch.device("meta"):
+        return create_model(model, window=window).window
 
 
 @dataclass
 class ExperimentConfig:
-    """Everything that defines a run; defaults are the HybridSN paper's Indian Pines protocol."""
+    """Everything that defines a run; defaults are the HybridSN paper's Indian Pines protocol.
+
+    ``window`` left at ``None`` becomes the model's own window when the config is made.
+    """
 
     scene: str = "indian_pines"
     data_dir: str | None = None
@@ -52,7 +88,7 @@ class ExperimentConfig:
     pca: int | None = 30
     whiten: bool = True
     pca_fit: str = "scene"
-    window: int = 25
+    window: int | None = None
     split: str = "random"
     train_fraction: float = 0.3
     per_class: int = 50
@@ -79,6 +115,7 @@ class ExperimentConfig:
         if self.split != "per-class" and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
         self.train_config(self.seed)  # checks the optimisation settings before any work
+        self.window = resolve_window(self.model, self.window)
 
     def train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(
@@ -125,6 +162,32 @@ def _positions(split: Split, which: str, gt: np.ndarray) -> tuple[np.ndarray, np
     return np.stack([rows, cols], axis=1), labels
 
 
+def _prepare(
+    scene: Scene, config: ExperimentConfig, seed: int
+) -> tuple[Split, SpectralTransform, np.ndarray]:
+    """The seed's split, the fitted spectral transform and the reduced cube (bands × H × W)."""
+    split = make_split(scene, config, seed)
+    transform = SpectralTransform(config.pca, whiten=config.whiten, random_state=seed)
+    transform.fit(scene.cube, None if config.pca_fit == "scene" else split.train)
+    cube = transform.transform(scene.cube).transpose(2, 0, 1)  # bands × H × W for the engine
+    return split, transform, cube
+
+
+def _score(scene: Scene, split: Split, prediction: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+    """Scores of the test pixels of a 1..K prediction map, and the test positions."""
+    test_pos, test_y = _positions(split, "test", scene.gt)
+    predicted = prediction[test_pos[:, 0], test_pos[:, 1]] - 1
+    return classification_metrics(test_y, predicted, scene.num_classes), test_pos
+
+
+def _log_result(log: Callable[[str], None], metrics: dict[str, Any], out: Path) -> None:
+    log(
+        f"seed {metrics['seed']}: OA {metrics['oa']:.2%}  AA {metrics['aa']:.2%}  kappa "
+        f"{metrics['kappa']:.4f}  train {metrics['train_seconds']:.1f} s  map "
+        f"{metrics['map_seconds']:.2f} s  → {out}"
+    )
+
+
 def run_once(
     scene: Scene,
     config: ExperimentConfig,
@@ -135,17 +198,15 @@ def run_once(
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Train and evaluate one seed; write the run folder ``out``; return its metrics.
+    """Train and evaluate one seed of a network; write the run folder ``out``; return its
+    metrics.
 
     ``wall_seconds`` in the metrics is the whole protocol: split, PCA, model set-up, training
     (summed over resumed sessions), the full-scene map and scoring; not the output files.
     """
     start = time.perf_counter()
-    split = make_split(scene, config, seed)
+    split, transform, cube = _prepare(scene, config, seed)
     k = scene.num_classes
-    transform = SpectralTransform(config.pca, whiten=config.whiten, random_state=seed)
-    transform.fit(scene.cube, None if config.pca_fit == "scene" else split.train)
-    cube = transform.transform(scene.cube).transpose(2, 0, 1)  # bands × H × W for the engine
     bands = cube.shape[0]
 
     torch.manual_seed(seed)
@@ -160,17 +221,7 @@ def run_once(
         f"{sum(p.numel() for p in model.parameters()):,} parameters"
     )
 
-    write_json(
-        out / "config.json",
-        {
-            "experiment": asdict(config),
-            "seed": seed,
-            "split": split.summary(),
-            "model_kwargs": model_kwargs,
-            "scene": {"name": scene.name, **_scene_meta(scene)},
-            "environment": environment_info(),
-        },
-    )
+    write_config(out, scene, config, seed, split, model_kwargs)
     tcfg = config.train_config(seed)
     setup_seconds = time.perf_counter() - start
     result: FitResult = fit(
@@ -189,18 +240,10 @@ def run_once(
     logits = engine.predict_scene(model, cube, device=config.device)
     map_seconds = time.perf_counter() - tic
     prediction = logits.argmax(0).numpy().astype(np.int64) + 1
-    test_pos, test_y = _positions(split, "test", scene.gt)
-    scores = classification_metrics(test_y, prediction[test_pos[:, 0], test_pos[:, 1]] - 1, k)
+    scores, test_pos = _score(scene, split, prediction)
     wall_seconds = setup_seconds + result.train_seconds + time.perf_counter() - tic
     metrics = {
-        "oa": scores["oa"],
-        "aa": scores["aa"],
-        "kappa": scores["kappa"],
-        "per_class": scores["per_class"],
-        "overlap": overlap,
-        "train_seconds": result.train_seconds,
-        "map_seconds": map_seconds,
-        "wall_seconds": wall_seconds,
+        **run_metrics(scores, overlap, result.train_seconds, map_seconds, wall_seconds),
         "epochs": tcfg.epochs,
         "best_epoch": result.best_epoch,
         "train_pixels": len(train_pos),
@@ -218,30 +261,81 @@ def run_once(
         class_names=scene.class_names,
         extra={"scene": scene.name, "seed": seed, "metrics": metrics},
     )
-    background = false_colour(scene.cube, scene.rgb_bands) if scene.rgb_bands else None
-    title = (
-        f"{scene.name} · {config.model} · {config.split} split · seed {seed} · "
-        f"OA {scores['oa']:.2%}"
+    note = (
+        f"Training {metrics['train_seconds']:.1f} s ({metrics['epochs']} epochs), full-scene "
+        f"map {map_seconds:.2f} s. Settings in `config.json`; curves in `history.csv`."
     )
-    save_classification_map(
-        out / "map.png",
-        prediction,
-        scene.gt,
-        scene.class_names,
-        test_mask=split.test,
-        background=background,
-        title=title,
-    )
-    save_confusion_matrix(
-        out / "confusion.png", scores["confusion"], scene.class_names, title=title
-    )
-    (out / "report.md").write_text(_report(scene, config, metrics, split))
+    save_outputs(out, scene, config, split, prediction, scores, metrics, note)
     (out / "checkpoint.pt").unlink(missing_ok=True)  # training state: only needed to resume
+    _log_result(log, metrics, out)
+    return metrics
+
+
+def run_svm_once(
+    scene: Scene,
+    config: ExperimentConfig,
+    seed: int,
+    out: Path,
+    *,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Fit and evaluate the spectral RBF SVM for one seed; write the run folder ``out``.
+
+    The same split, PCA, scoring and files as :func:`run_once`, but no ``history.csv``,
+    ``model.pt`` or checkpoint (an SVM has no epochs; ``C`` and ``γ`` are cross-validated on
+    the training pixels). ``metrics.json`` adds the support vectors and the chosen pair.
+    """
+    start = time.perf_counter()
+    split, _, cube = _prepare(scene, config, seed)
+    bands = cube.shape[0]
+    train_pos, train_y = _positions(split, "train", scene.gt)
+    overlap = split.overlap(config.window)
+    svm = SpectralSVM(seed=seed)
+    model_kwargs = {
+        "num_classes": scene.num_classes,
+        "bands": bands,
+        "window": config.window,
+        "c_grid": list(svm.c_grid),
+        "gamma_grid": list(svm.gamma_grid),
+        "folds": svm.folds,
+    }
     log(
-        f"seed {seed}: OA {metrics['oa']:.2%}  AA {metrics['aa']:.2%}  kappa "
-        f"{metrics['kappa']:.4f}  train {metrics['train_seconds']:.1f} s  map "
-        f"{map_seconds:.2f} s  → {out}"
+        f"seed {seed}: {len(train_pos)} training, {int(split.test.sum())} test pixels "
+        f"({config.split} split, overlap {overlap:.1%}); {bands} bands; RBF SVM, "
+        f"{len(svm.c_grid)} × {len(svm.gamma_grid)} (C, γ) pairs, {svm.folds}-fold CV"
     )
+    write_config(out, scene, config, seed, split, model_kwargs)
+    setup_seconds = time.perf_counter() - start
+
+    tic = time.perf_counter()
+    svm.fit(cube, train_pos, train_y)
+    train_seconds = time.perf_counter() - tic
+    tic = time.perf_counter()
+    prediction = svm.predict_scene(cube) + 1
+    map_seconds = time.perf_counter() - tic
+    scores, test_pos = _score(scene, split, prediction)
+    wall_seconds = setup_seconds + train_seconds + time.perf_counter() - tic
+    support_vectors = int(svm.pipeline_.named_steps["svc"].support_vectors_.shape[0])
+    metrics = {
+        **run_metrics(scores, overlap, train_seconds, map_seconds, wall_seconds),
+        "train_pixels": len(train_pos),
+        "test_pixels": len(test_pos),
+        "seed": seed,
+        "support_vectors": support_vectors,
+        "best_c": svm.best_params_["C"],
+        "best_gamma": svm.best_params_["gamma"],
+        "cv_score": svm.cv_score_,
+    }
+    write_json(out / "metrics.json", {**metrics, "confusion": scores["confusion"]})
+    note = (
+        f"Training {train_seconds:.1f} s (grid search of C × γ, {svm.folds}-fold "
+        f"cross-validation on the training pixels; best C = {metrics['best_c']:g}, "
+        f"γ = {metrics['best_gamma']:.3g}, {support_vectors} support vectors), full-scene map "
+        f"{map_seconds:.2f} s. Settings in `config.json`. An SVM has no epochs, so this run "
+        "writes no `history.csv`, no `model.pt` and no checkpoint."
+    )
+    save_outputs(out, scene, config, split, prediction, scores, metrics, note)
+    _log_result(log, metrics, out)
     return metrics
 
 
@@ -278,9 +372,12 @@ def run_experiment(
             )
             log(f"seed {seed}: already complete in {run_dir}")
             continue
-        runs.append(
-            run_once(scene, config, seed, run_dir, resume=resume, progress=progress, log=log)
-        )
+        if config.model == SVM:
+            runs.append(run_svm_once(scene, config, seed, run_dir, log=log))
+        else:
+            runs.append(
+                run_once(scene, config, seed, run_dir, resume=resume, progress=progress, log=log)
+            )
     summary = {
         "runs": runs,
         "summary": summarize_runs(
@@ -289,53 +386,6 @@ def run_experiment(
     }
     if config.runs > 1:
         write_json(out / "summary.json", summary)
-        (out / "summary.md").write_text(_summary_md(config, summary["summary"], scene))
+        page = summary_markdown(config, summary["summary"], scene)
+        atomic_write_bytes(out / "summary.md", page.encode())
     return summary
-
-
-def _scene_meta(scene: Scene) -> dict[str, Any]:
-    return {
-        "shape": list(scene.cube.shape),
-        "classes": list(scene.class_names),
-        "source": str(scene.metadata.get("source", "")),
-    }
-
-
-def _pm(stat: dict[str, Any], scale: float = 100.0) -> str:
-    return f"{stat['mean'] * scale:.2f} ± {stat['std'] * scale:.2f}"
-
-
-def _summary_md(config: ExperimentConfig, s: dict[str, Any], scene: Scene) -> str:
-    lines = [
-        f"# {scene.name}: {config.model}, {config.split} split, {s['oa']['n']} runs",
-        "",
-        "| OA % | AA % | kappa × 100 | overlap % | train s | map s |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {_pm(s['oa'])} | {_pm(s['aa'])} | {_pm(s['kappa'])} | {_pm(s['overlap'])} | "
-        f"{_pm(s['train_seconds'], 1)} | {_pm(s['map_seconds'], 1)} |",
-        "",
-        "| class | accuracy % (mean ± std) |",
-        "|---|---:|",
-    ]
-    for name, mean, std in zip(
-        scene.class_names, s["per_class"]["mean"], s["per_class"]["std"], strict=True
-    ):
-        lines.append(f"| {name} | {mean * 100:.2f} ± {std * 100:.2f} |")
-    return "\n".join(lines) + "\n"
-
-
-def _report(scene: Scene, config: ExperimentConfig, m: dict[str, Any], split: Split) -> str:
-    rows = "\n".join(
-        f"| {i + 1} | {name} | {split.train_counts[i]} | {split.test_counts[i]} | {acc * 100:.2f} |"
-        for i, (name, acc) in enumerate(zip(scene.class_names, m["per_class"], strict=True))
-    )
-    return (
-        f"# {scene.name} · {config.model} · seed {m['seed']}\n\n"
-        f"OA **{m['oa']:.2%}**, AA **{m['aa']:.2%}**, kappa **{m['kappa']:.4f}** on "
-        f"{m['test_pixels']} test pixels ({config.split} split, {m['train_pixels']} training "
-        f"pixels; {m['overlap']:.1%} of test windows contain a training pixel).\n\n"
-        f"Training {m['train_seconds']:.1f} s ({m['epochs']} epochs), full-scene map "
-        f"{m['map_seconds']:.2f} s. Settings in `config.json`; curves in `history.csv`.\n\n"
-        "![map](map.png)\n\n| # | class | train | test | accuracy % |\n|---:|---|---:|---:|---:|\n"
-        f"{rows}\n"
-    )

@@ -1,4 +1,4 @@
-"""Classification maps and confusion-matrix figures (matplotlib, ``hsi`` extra).
+"""Classification maps, map grids and confusion-matrix figures (matplotlib, ``hsi`` extra).
 
 Label maps use the ground-truth convention: 0 = unlabelled / not predicted, classes 1..K.
 Figures are rendered to memory and written atomically.
@@ -147,3 +147,44 @@ def save_label_image(path: str | os.PathLike, labels: np.ndarray, num_classes: i
     buffer = io.BytesIO()
     plt.imsave(buffer, colorize(labels, num_classes), format="png")
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def save_map_grid(
+    path: str | os.PathLike,
+    gt: np.ndarray,
+    class_names: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[tuple[str, np.ndarray | None]]]],
+    *,
+    title: str = "",
+) -> Path:
+    """Prediction maps side by side: one row per ``(name, panels)``, the ground truth first,
+    then a panel per ``(label, map)`` (H×W labels 0..K; ``None`` leaves the panel blank), so
+    several classifiers under several protocols can be compared at a glance."""
+    if not rows or not all(panels for _, panels in rows):
+        raise bad_value("rows", "one or more (name, panels) pairs with at least one panel", rows)
+    k = len(class_names)
+    columns = 1 + max(len(panels) for _, panels in rows)
+    plt = _pyplot()
+    from matplotlib.patches import Patch
+
+    fig, axes = plt.subplots(
+        len(rows), columns, figsize=(2.2 * columns + 2.4, 2.4 * len(rows)), squeeze=False
+    )
+    for (name, panels), line in zip(rows, axes, strict=True):
+        for ax, (label, labels) in zip(line, [("ground truth", gt), *panels], strict=False):
+            if labels is not None:
+                ax.imshow(colorize(labels, k), interpolation="nearest")
+            ax.set_title(label, fontsize=8)
+        line[0].set_ylabel(name, fontsize=9)
+        for ax in line:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+    colors = class_colors(k)
+    handles = [Patch(color=colors[i + 1], label=f"{i + 1} {n}") for i, n in enumerate(class_names)]
+    fig.legend(handles=handles, loc="center right", fontsize=7, frameon=False)
+    fig.subplots_adjust(right=1 - 2.2 / (2.2 * columns + 2.4))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _save_figure(fig, path)

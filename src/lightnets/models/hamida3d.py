@@ -39,11 +39,12 @@ breaks the equivalence, so windows start at 5.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value, check_fraction, check_int
-from .base import _skip_checks
+from .patch import PatchModel
 from .registry import register_model
 
 FILTERS = (20, 35)
@@ -61,39 +62,15 @@ def spectral_sizes(bands: int) -> tuple[int, int, int, int]:
     return d1, d2, d3, d4
 
 
-def _resolve_bands(bands: int | None, in_chans: int | None) -> int:
-    """``in_chans`` is the channel axis of the input, i.e. the bands; accept either name."""
-    if in_chans is not None:
-        in_chans = check_int("in_chans", in_chans, minimum=MIN_BANDS)
-        if bands is not None and bands != in_chans:
-            raise bad_value("in_chans", f"the same value as bands={bands!r}", in_chans)
-        return in_chans
-    return check_int("bands", 30 if bands is None else bands, minimum=MIN_BANDS)
-
-
-class Hamida3D(nn.Module):
+class Hamida3D(PatchModel):
     """Ben Hamida et al.'s 3-D CNN for ``window × window`` patches of a ``bands``-band cube."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 5,
-        drop_rate: float = 0.0,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        self.bands = _resolve_bands(bands, in_chans)
-        self.in_chans = self.bands
-        odd = isinstance(window, int) and not isinstance(window, bool) and window % 2 == 1
-        if not odd or window < MIN_WINDOW:
-            raise bad_value("window", f"an odd integer >= {MIN_WINDOW}", window)
-        self.window = window
-        self.feature_window = window - SPATIAL_SHRINK
-        self.drop_rate = check_fraction("drop_rate", drop_rate)
+    MIN_BANDS = MIN_BANDS
+    SPATIAL_SHRINK = SPATIAL_SHRINK
+    MIN_WINDOW = MIN_WINDOW
+    DEFAULT_WINDOW = 5
 
+    def _build(self) -> None:
         c1, c2 = FILTERS
         self.conv1 = nn.Conv3d(1, c1, 3)
         self.pool1 = nn.Conv3d(c1, c1, (3, 1, 1), stride=(2, 1, 1), padding=(1, 0, 0))
@@ -110,18 +87,9 @@ class Hamida3D(nn.Module):
                 nn.init.kaiming_normal_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """Shape of one input sample: (bands, window, window)."""
-        return (self.bands, self.window, self.window)
-
-    def check_input(self, x: Tensor) -> None:
-        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × window × window."""
-        if _skip_checks():
-            return
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            expected = f"a tensor of shape (N, {self.bands}, {self.window}, {self.window})"
-            raise bad_value("input", expected, tuple(x.shape))
+    def _init_classifier(self, linear: nn.Linear) -> None:
+        nn.init.kaiming_normal_(linear.weight)
+        nn.init.zeros_(linear.bias)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Convolutions: ``N × bands × H × W`` → ``N × (35·D4) × (H − 4) × (W − 4)``, H, W ≥ 5.
@@ -151,39 +119,14 @@ class Hamida3D(nn.Module):
         weight = self.classifier.weight.view(self.num_classes, -1, fw, fw)
         return F.conv2d(self.head_drop(x), weight, self.classifier.bias)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the fully connected layer with a fresh one for ``num_classes`` outputs."""
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        old = self.classifier
-        new = nn.Linear(old.in_features, num_classes)
-        nn.init.kaiming_normal_(new.weight)
-        nn.init.zeros_(new.bias)
-        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))
-
-
-def hamida3d(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 5,
-    drop_rate: float = 0.0,
-    in_chans: int | None = None,
-) -> Hamida3D:
+def hamida3d(**kwargs: Any) -> Hamida3D:
     """Ben Hamida et al.'s 3-D CNN; defaults: 30 bands, 5×5 patches, 16 classes.
 
-    ``in_chans`` is another name for ``bands`` (the input's channel axis); give either.
+    Keywords as :class:`~lightnets.models.patch.PatchModel`: ``num_classes``, ``bands`` (or
+    ``in_chans``, the input's channel axis), ``window``, ``drop_rate``.
     """
-    return Hamida3D(
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return Hamida3D(**kwargs)
 
 
 register_model(

@@ -42,13 +42,14 @@ of an ``N × bands × H × W`` input independently, so it works on a whole scene
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value, check_fraction, check_int
-from .base import _skip_checks
+from .._checks import bad_value
+from .patch import PatchModel
 from .registry import register_model
 
 # Layer sizes of Hu et al. (2015).
@@ -67,38 +68,17 @@ def spectral_sizes(bands: int) -> tuple[int, int, int, int]:
     return k1, n2, k2, n3
 
 
-def _resolve_bands(bands: int | None, in_chans: int | None) -> int:
-    """``in_chans`` is the channel axis of the input, i.e. the bands; accept either name."""
-    if in_chans is not None:
-        in_chans = check_int("in_chans", in_chans, minimum=1)
-        if bands is not None and bands != in_chans:
-            raise bad_value("in_chans", f"the same value as bands={bands!r}", in_chans)
-        return in_chans
-    return check_int("bands", DEFAULT_BANDS if bands is None else bands, minimum=1)
-
-
-class Hu1D(nn.Module):
+class Hu1D(PatchModel):
     """Hu et al.'s 1-D CNN on the spectrum of a single pixel (``window = 1``)."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 1,
-        drop_rate: float = 0.0,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        self.bands = _resolve_bands(bands, in_chans)
-        self.in_chans = self.bands
+    DEFAULT_BANDS = DEFAULT_BANDS
+
+    def _check_window(self, window: Any) -> int:
         if isinstance(window, bool) or not isinstance(window, int) or window != 1:
             raise bad_value("window", "1 (hu1d classifies a pixel from its spectrum alone)", window)
-        self.window = 1
-        self.feature_window = 1
-        self.drop_rate = check_fraction("drop_rate", drop_rate)
+        return 1
 
+    def _build(self) -> None:
         k1, _, k2, n3 = spectral_sizes(self.bands)
         self.conv = nn.Conv1d(1, C1_KERNELS, k1)
         self.pool = nn.MaxPool1d(k2)
@@ -109,17 +89,9 @@ class Hu1D(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -INIT_RANGE, INIT_RANGE)
 
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """Shape of one input sample: (bands, 1, 1)."""
-        return (self.bands, 1, 1)
-
-    def check_input(self, x: Tensor) -> None:
-        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × 1 × 1."""
-        if _skip_checks():
-            return
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise bad_value("input", f"a tensor of shape (N, {self.bands}, 1, 1)", tuple(x.shape))
+    def _init_classifier(self, linear: nn.Linear) -> None:
+        for p in linear.parameters():
+            nn.init.uniform_(p, -INIT_RANGE, INIT_RANGE)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """C1 and M2 at every pixel: ``N × bands × H × W`` → ``N × (20·n3) × H × W``.
@@ -147,39 +119,14 @@ class Hu1D(nn.Module):
         x = self.head_drop(x)
         return F.conv2d(x, self.classifier.weight[:, :, None, None], self.classifier.bias)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the output layer with a fresh one for ``num_classes`` outputs."""
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        old = self.classifier
-        new = nn.Linear(old.in_features, num_classes)
-        for p in new.parameters():
-            nn.init.uniform_(p, -INIT_RANGE, INIT_RANGE)
-        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))
-
-
-def hu1d(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 1,
-    drop_rate: float = 0.0,
-    in_chans: int | None = None,
-) -> Hu1D:
+def hu1d(**kwargs: Any) -> Hu1D:
     """Hu et al.'s 1-D spectral CNN; ``bands`` defaults to 200 (corrected Indian Pines).
 
-    ``window`` must be 1: the network sees one pixel. ``in_chans`` is another name for ``bands``.
+    ``window`` must be 1: the network sees one pixel. Keywords as
+    :class:`~lightnets.models.patch.PatchModel` (``in_chans`` is another name for ``bands``).
     """
-    return Hu1D(
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return Hu1D(**kwargs)
 
 
 register_model("hu1d", hu1d, paper="1-D CNN (Hu et al. 2015)", family="hu1d", task="hsi")

@@ -20,11 +20,12 @@ one-pass scene map and the fast training path on these two methods.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value, check_fraction, check_int
-from .base import _skip_checks
+from .patch import PatchModel
 from .registry import register_model
 
 # Layer sizes of Roy et al. (2020) and their reference code.
@@ -39,46 +40,28 @@ MIN_BANDS = sum(SPECTRAL_KERNELS) - len(SPECTRAL_KERNELS) + 1
 MIN_WINDOW = SPATIAL_SHRINK + 1  # 9: one pixel left after the convolutions
 
 
-def _resolve_bands(bands: int | None, in_chans: int | None) -> int:
-    """``in_chans`` is the channel axis of the input, i.e. the bands; accept either name."""
-    if in_chans is not None:
-        in_chans = check_int("in_chans", in_chans, minimum=MIN_BANDS)
-        if bands is not None and bands != in_chans:
-            raise bad_value("in_chans", f"the same value as bands={bands!r}", in_chans)
-        return in_chans
-    return check_int("bands", 30 if bands is None else bands, minimum=MIN_BANDS)
+class HybridSNBase(PatchModel):
+    """What HybridSN and its variants share: the valid stages' geometry (8 pixels trimmed, at
+    least 13 bands) and the defaults (25×25 windows, dropout 0.4). Layers are the subclasses'."""
+
+    MIN_BANDS = MIN_BANDS
+    SPATIAL_SHRINK = SPATIAL_SHRINK
+    MIN_WINDOW = MIN_WINDOW
+    DEFAULT_WINDOW = 25
+    DEFAULT_DROP_RATE = 0.4
 
 
-class HybridSN(nn.Module):
+class HybridSN(HybridSNBase):
     """HybridSN for ``window × window`` patches of a ``bands``-band cube.
 
     Not a :class:`~lightnets.models.Classifier`: the input size is fixed by the dense head
     (there is no global pooling), so the image classifiers' "any size from 32" does not hold.
     The interface is the same otherwise: ``forward = forward_head ∘ forward_features``,
-    ``forward_head(x, pre_logits=True)``, ``reset_classifier``, ``input_shape``, ``check_input``.
+    ``forward_head(x, pre_logits=True)``, ``reset_classifier``, ``input_shape``, ``check_input``
+    (from :class:`~lightnets.models.patch.PatchModel`). Defaults: 30 bands, 25×25, dropout 0.4.
     """
 
-    def __init__(
-        self,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 25,
-        drop_rate: float = 0.4,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        self.bands = _resolve_bands(bands, in_chans)
-        self.in_chans = self.bands
-        odd = isinstance(window, int) and not isinstance(window, bool) and window % 2 == 1
-        if not odd or window < MIN_WINDOW:
-            raise bad_value("window", f"an odd integer >= {MIN_WINDOW}", window)
-        self.window = window
-        self.drop_rate = check_fraction("drop_rate", drop_rate)
-        # Side of the 2-D feature map for one window: the kernel of the dense-as-conv layer.
-        self.feature_window = window - SPATIAL_SHRINK
-
+    def _build(self) -> None:
         c1, c2, c3 = CONV3D_FILTERS
         k1, k2, k3 = SPECTRAL_KERNELS
         self.conv1 = nn.Conv3d(1, c1, (k1, 3, 3))
@@ -101,19 +84,6 @@ class HybridSN(nn.Module):
             if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """Shape of one input sample: (bands, window, window)."""
-        return (self.bands, self.window, self.window)
-
-    def check_input(self, x: Tensor) -> None:
-        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × window × window."""
-        if _skip_checks():
-            return
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            expected = f"a tensor of shape (N, {self.bands}, {self.window}, {self.window})"
-            raise bad_value("input", expected, tuple(x.shape))
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Convolutions: ``N × bands × H × W`` → ``N × 64 × (H − 8) × (W − 8)``, any H, W ≥ 9.
@@ -158,39 +128,14 @@ class HybridSN(nn.Module):
         x = self.head_drop(x)
         return F.conv2d(x, self.classifier.weight[:, :, None, None], self.classifier.bias)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the last dense layer with a fresh one for ``num_classes`` outputs."""
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        old = self.classifier
-        new = nn.Linear(old.in_features, num_classes)
-        nn.init.xavier_uniform_(new.weight)
-        nn.init.zeros_(new.bias)
-        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))
-
-
-def hybridsn(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 25,
-    drop_rate: float = 0.4,
-    in_chans: int | None = None,
-) -> HybridSN:
+def hybridsn(**kwargs: Any) -> HybridSN:
     """HybridSN; defaults are the paper's Indian Pines setting (30 PCA bands, 25×25, 16 classes).
 
-    ``in_chans`` is another name for ``bands`` (the input's channel axis); give either.
+    Keywords as :class:`~lightnets.models.patch.PatchModel`: ``num_classes``, ``bands`` (or
+    ``in_chans``, the input's channel axis), ``window``, ``drop_rate``.
     """
-    return HybridSN(
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return HybridSN(**kwargs)
 
 
 register_model(

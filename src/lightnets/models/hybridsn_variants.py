@@ -48,22 +48,21 @@ the same 580 and 2·49 for the spatial gate (5,122,854).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value, check_fraction, check_int
+from .._checks import bad_value
 from ..layers import CBAM, SqueezeExcite
-from .base import _skip_checks
 from .hybridsn import (
     CONV2D_FILTERS,
     CONV3D_FILTERS,
     HIDDEN_UNITS,
-    MIN_WINDOW,
-    SPATIAL_SHRINK,
     SPECTRAL_KERNELS,
     HybridSN,
-    _resolve_bands,
+    HybridSNBase,
 )
 from .registry import register_model
 
@@ -71,25 +70,13 @@ SE_REDUCTION = 1 / 16  # SENet's and CBAM's reduction ratio
 
 
 class HybridSNAttention(HybridSN):
-    """HybridSN with ``attention`` (a module on ``N × 64 × fw × fw`` maps) before the head."""
+    """HybridSN with ``attention`` (a module on ``N × 64 × fw × fw`` maps) before the head.
 
-    def __init__(
-        self,
-        attention: str,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 25,
-        drop_rate: float = 0.4,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__(
-            num_classes=num_classes,
-            bands=bands,
-            window=window,
-            drop_rate=drop_rate,
-            in_chans=in_chans,
-        )
+    ``attention`` is ``"se"`` or ``"cbam"``; the keywords are HybridSN's.
+    """
+
+    def __init__(self, attention: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if attention == "se":
             self.attention: nn.Module = SqueezeExcite(CONV2D_FILTERS, rd_ratio=SE_REDUCTION)
         elif attention == "cbam":
@@ -114,42 +101,14 @@ class HybridSNAttention(HybridSN):
         return torch.stack(rows, 1).permute(0, 3, 1, 2)
 
 
-def hybridsn_se(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 25,
-    drop_rate: float = 0.4,
-    in_chans: int | None = None,
-) -> HybridSNAttention:
+def hybridsn_se(**kwargs: Any) -> HybridSNAttention:
     """HybridSN with squeeze-and-excitation on conv4's maps, per window (see module docs)."""
-    return HybridSNAttention(
-        "se",
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return HybridSNAttention("se", **kwargs)
 
 
-def hybridsn_cbam(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 25,
-    drop_rate: float = 0.4,
-    in_chans: int | None = None,
-) -> HybridSNAttention:
+def hybridsn_cbam(**kwargs: Any) -> HybridSNAttention:
     """HybridSN with CBAM (channel, then spatial attention) on conv4's maps, per window."""
-    return HybridSNAttention(
-        "cbam",
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return HybridSNAttention("cbam", **kwargs)
 
 
 class SeparableConv(nn.Module):
@@ -168,29 +127,10 @@ class SeparableConv(nn.Module):
         return F.relu(self.pw(self.dw(x)))
 
 
-class HybridSNLite(nn.Module):
+class HybridSNLite(HybridSNBase):
     """HybridSN with depthwise-separable convolutions and a learned global pooling head."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 25,
-        drop_rate: float = 0.4,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        self.bands = _resolve_bands(bands, in_chans)
-        self.in_chans = self.bands
-        odd = isinstance(window, int) and not isinstance(window, bool) and window % 2 == 1
-        if not odd or window < MIN_WINDOW:
-            raise bad_value("window", f"an odd integer >= {MIN_WINDOW}", window)
-        self.window = window
-        self.feature_window = window - SPATIAL_SHRINK
-        self.drop_rate = check_fraction("drop_rate", drop_rate)
-
+    def _build(self) -> None:
         c1, c2, c3 = CONV3D_FILTERS
         k1, k2, k3 = SPECTRAL_KERNELS
         self.conv1 = nn.Conv3d(1, c1, (k1, 3, 3))
@@ -220,19 +160,6 @@ class HybridSNLite(nn.Module):
         nn.init.constant_(self.pool.weight, 1.0 / self.feature_window**2)
         nn.init.xavier_uniform_(self.classifier.weight)
 
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """Shape of one input sample: (bands, window, window)."""
-        return (self.bands, self.window, self.window)
-
-    def check_input(self, x: Tensor) -> None:
-        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × window × window."""
-        if _skip_checks():
-            return
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            expected = f"a tensor of shape (N, {self.bands}, {self.window}, {self.window})"
-            raise bad_value("input", expected, tuple(x.shape))
-
     def forward_features(self, x: Tensor) -> Tensor:
         """Separable convolutions: ``N × bands × H × W`` → ``N × 64 × (H − 8) × (W − 8)``."""
         x = F.relu(self.conv1(x.unsqueeze(1)))
@@ -254,40 +181,14 @@ class HybridSNLite(nn.Module):
         x = self.head_drop(x)
         return F.conv2d(x, self.classifier.weight[:, :, None, None], self.classifier.bias)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the classifier with a fresh one for ``num_classes`` outputs."""
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        old = self.classifier
-        new = nn.Linear(old.in_features, num_classes)
-        nn.init.xavier_uniform_(new.weight)
-        nn.init.zeros_(new.bias)
-        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))
-
-
-def hybridsn_lite(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 25,
-    drop_rate: float = 0.4,
-    in_chans: int | None = None,
-) -> HybridSNLite:
+def hybridsn_lite(**kwargs: Any) -> HybridSNLite:
     """HybridSN-Lite: separable convolutions and a pooling head (73,584 parameters by default).
 
-    Defaults as HybridSN's (30 bands, 25×25, 16 classes); ``in_chans`` is another name for
-    ``bands``.
+    Defaults as HybridSN's (30 bands, 25×25, 16 classes); keywords as
+    :class:`~lightnets.models.patch.PatchModel`.
     """
-    return HybridSNLite(
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return HybridSNLite(**kwargs)
 
 
 for _name, _builder, _paper in (

@@ -50,12 +50,13 @@ paths are both valid but not identical.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value, check_fraction, check_int
-from .base import _skip_checks
+from .patch import PatchModel
 from .registry import register_model
 
 # Sizes of Sun et al. (2022) and their reference code.
@@ -68,16 +69,6 @@ DEPTH = 1
 SPATIAL_SHRINK = 4  # two valid 3×3 convolutions
 MIN_WINDOW = SPATIAL_SHRINK + 1
 MIN_BANDS = 3  # one band left after the 3-D convolution
-
-
-def _resolve_bands(bands: int | None, in_chans: int | None) -> int:
-    """``in_chans`` is the channel axis of the input, i.e. the bands; accept either name."""
-    if in_chans is not None:
-        in_chans = check_int("in_chans", in_chans, minimum=MIN_BANDS)
-        if bands is not None and bands != in_chans:
-            raise bad_value("in_chans", f"the same value as bands={bands!r}", in_chans)
-        return in_chans
-    return check_int("bands", 30 if bands is None else bands, minimum=MIN_BANDS)
 
 
 class Attention(nn.Module):
@@ -120,29 +111,16 @@ class EncoderLayer(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-class SSFTT(nn.Module):
+class SSFTT(PatchModel):
     """SSFTT for ``window × window`` patches of a ``bands``-band cube (default 30, 13×13)."""
 
-    def __init__(
-        self,
-        *,
-        num_classes: int = 16,
-        bands: int | None = None,
-        window: int = 13,
-        drop_rate: float = 0.1,
-        in_chans: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        self.bands = _resolve_bands(bands, in_chans)
-        self.in_chans = self.bands
-        odd = isinstance(window, int) and not isinstance(window, bool) and window % 2 == 1
-        if not odd or window < MIN_WINDOW:
-            raise bad_value("window", f"an odd integer >= {MIN_WINDOW}", window)
-        self.window = window
-        self.feature_window = window - SPATIAL_SHRINK
-        self.drop_rate = check_fraction("drop_rate", drop_rate)
+    MIN_BANDS = MIN_BANDS
+    SPATIAL_SHRINK = SPATIAL_SHRINK
+    MIN_WINDOW = MIN_WINDOW
+    DEFAULT_WINDOW = 13
+    DEFAULT_DROP_RATE = 0.1
 
+    def _build(self) -> None:
         self.conv3d = nn.Conv3d(1, CONV3D_FILTERS, 3)
         self.bn3d = nn.BatchNorm3d(CONV3D_FILTERS)
         self.conv2d = nn.Conv2d(CONV3D_FILTERS * (self.bands - 2), DIM, 3)
@@ -163,23 +141,9 @@ class SSFTT(nn.Module):
         nn.init.normal_(self.pos_embed, std=0.02)
         self._init_classifier(self.classifier)
 
-    @staticmethod
-    def _init_classifier(linear: nn.Linear) -> None:
+    def _init_classifier(self, linear: nn.Linear) -> None:
         nn.init.xavier_uniform_(linear.weight)
         nn.init.normal_(linear.bias, std=1e-6)
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """Shape of one input sample: (bands, window, window)."""
-        return (self.bands, self.window, self.window)
-
-    def check_input(self, x: Tensor) -> None:
-        """Raise a ``ValueError`` naming ``input`` unless ``x`` is N × bands × window × window."""
-        if _skip_checks():
-            return
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            expected = f"a tensor of shape (N, {self.bands}, {self.window}, {self.window})"
-            raise bad_value("input", expected, tuple(x.shape))
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Convolutions: ``N × bands × H × W`` → ``N × 64 × (H − 4) × (W − 4)``, any H, W ≥ 5."""
@@ -202,39 +166,14 @@ class SSFTT(nn.Module):
             return x
         return self.classifier(x)
 
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the classifier with a fresh one for ``num_classes`` outputs."""
-        self.num_classes = check_int("num_classes", num_classes, minimum=1)
-        old = self.classifier
-        new = nn.Linear(old.in_features, num_classes)
-        self._init_classifier(new)
-        self.classifier = new.to(device=old.weight.device, dtype=old.weight.dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        self.check_input(x)
-        return self.forward_head(self.forward_features(x))
-
-
-def ssftt(
-    *,
-    num_classes: int = 16,
-    bands: int | None = None,
-    window: int = 13,
-    drop_rate: float = 0.1,
-    in_chans: int | None = None,
-) -> SSFTT:
+def ssftt(**kwargs: Any) -> SSFTT:
     """SSFTT; defaults are the reference Indian Pines setting (30 PCA bands, 13×13, 16 classes).
 
-    ``drop_rate`` is every dropout of the model (0.1 in the reference code). ``in_chans`` is
-    another name for ``bands``.
+    ``drop_rate`` is every dropout of the model (0.1 in the reference code). Keywords as
+    :class:`~lightnets.models.patch.PatchModel` (``in_chans`` is another name for ``bands``).
     """
-    return SSFTT(
-        num_classes=num_classes,
-        bands=bands,
-        window=window,
-        drop_rate=drop_rate,
-        in_chans=in_chans,
-    )
+    return SSFTT(**kwargs)
 
 
 register_model("ssftt", ssftt, paper="SSFTT (Sun et al. 2022)", family="ssftt", task="hsi")

@@ -1,0 +1,148 @@
+"""Several classifiers under several protocols on one scene, several seeds each: one table.
+
+Every (protocol, model) pair is an ordinary experiment (:func:`run_experiment`, seeds
+``0 … runs − 1``) in ``out/runs/<protocol>/<model>``; the table gathers OA, AA and kappa
+(mean ± std over seeds), each classifier's cost (parameters, multiply-adds per pixel on the
+scene path and per window on the patch path, :mod:`lightnets.hsi.costs`) and its seconds, and
+:mod:`lightnets.hsi.benchmark_report` writes it as Markdown, CSV and JSON beside a grid of the
+first seed's maps. With ``resume`` finished runs are read back, interrupted ones continue.
+
+Protocols, defined here once (PCA to 30 whitened components on the scene, Adam 1e-3, batch
+256, as the HybridSN paper):
+
+* ``paper30``: 30 % of each class's pixels, drawn at random (the HybridSN paper's split);
+* ``paper10``: 10 %, the same way;
+* ``blocks``: 10 % of each class taken as one region (``region_split``), and only test pixels
+  at least a window radius from every training pixel kept, so no test window sees a training
+  pixel. The buffer is each model's own window, so models with smaller windows keep more test
+  pixels (the table gives the count).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._checks import bad_value, check_int
+from ..models import list_models
+from .benchmark_report import write_report
+from .costs import PixelCost, registered_model_cost, svm_cost
+from .experiment import SVM, ExperimentConfig, run_experiment
+from .scenes import Scene, load_scene
+
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "paper30": {"split": "random", "train_fraction": 0.3},
+    "paper10": {"split": "random", "train_fraction": 0.1},
+    "blocks": {"split": "regions", "train_fraction": 0.1},
+}
+MODELS = (
+    "svm",
+    "hu1d",
+    "hamida3d",
+    "hybridsn",
+    "hybridsn_se",
+    "hybridsn_cbam",
+    "hybridsn_lite",
+    "ssftt",
+)
+# Settings a benchmark fixes itself: a protocol, a model, its seeds and its epochs.
+_FIXED = {"model", "runs", "seed", "epochs", "scene", *(k for p in PROTOCOLS.values() for k in p)}
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One (protocol, model) pair: the summary over seeds, the cost and the run folders."""
+
+    protocol: str
+    model: str
+    window: int
+    summary: dict[str, Any]
+    cost: PixelCost
+    folder: Path
+    first_run: Path
+
+
+def parse_names(name: str, value: str | Sequence[str], known: Sequence[str]) -> list[str]:
+    """``value`` (a comma-separated string or a sequence) as a list of distinct known names."""
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+    expected = "a comma-separated list of " + ", ".join(repr(k) for k in known)
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise bad_value(name, expected, unknown[0] if unknown else value)
+    if len(set(names)) != len(names):
+        raise bad_value(name, "names without repeats", value)
+    return names
+
+
+def run_benchmark(
+    scene: Scene | str,
+    out: str | Path,
+    *,
+    models: str | Sequence[str] = MODELS,
+    protocols: str | Sequence[str] = tuple(PROTOCOLS),
+    runs: int = 5,
+    epochs: int = 100,
+    settings: Mapping[str, Any] | None = None,
+    data_dir: str | None = None,
+    gt: str | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[BenchmarkRow]:
+    """Run every protocol × model with seeds ``0 … runs − 1`` under ``out``, then write the
+    table and the map grid there (:func:`write_report`); one row per pair, in that order.
+
+    ``settings`` are further :class:`ExperimentConfig` fields shared by all runs (``pca``,
+    ``batch_size``, ``device`` …); the protocol, model, seeds and epochs are the benchmark's.
+    A ``scene`` name is loaded with ``data_dir`` (and ``gt`` for a cube file of your own).
+    Every argument is checked before the first run.
+    """
+    model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
+    protocol_names = parse_names("protocols", protocols, list(PROTOCOLS))
+    runs = check_int("runs", runs, minimum=1)
+    settings = dict(settings or {})
+    clash = sorted(set(settings) & _FIXED)
+    if clash:
+        raise bad_value(clash[0], "no value: the benchmark sets it", settings[clash[0]])
+    configs = {
+        (p, m): ExperimentConfig(
+            scene=scene if isinstance(scene, str) else scene.name,
+            model=m,
+            epochs=epochs,
+            runs=runs,
+            seed=0,
+            **PROTOCOLS[p],
+            **settings,
+        )
+        for p in protocol_names
+        for m in model_names
+    }
+    if isinstance(scene, str):
+        scene = load_scene(scene, gt=gt, data_dir=data_dir)
+    out = Path(out)
+    rows: list[BenchmarkRow] = []
+    for (protocol, model), config in configs.items():
+        log(f"== {protocol} · {model} ({runs} run(s), window {config.window})")
+        folder = out / "runs" / protocol / model
+        result = run_experiment(
+            config, folder, scene=scene, resume=resume, progress=progress, log=log
+        )
+        first_run = folder if runs == 1 else folder / "seed0"
+        summary = result["summary"]
+        cost = _cost(model, first_run, summary)
+        rows.append(BenchmarkRow(protocol, model, config.window, summary, cost, folder, first_run))
+    meta = {"runs": runs, "epochs": epochs, "models": model_names, "protocols": protocol_names}
+    write_report(out, rows, scene, {**meta, "settings": settings})
+    return rows
+
+
+def _cost(model: str, first_run: Path, summary: dict[str, Any]) -> PixelCost:
+    """The classifier's cost at the bands, classes and window its runs used."""
+    kwargs = json.loads((first_run / "config.json").read_text())["model_kwargs"]
+    shape = {k: kwargs[k] for k in ("bands", "num_classes")}
+    if model == SVM:
+        return svm_cost(round(summary["support_vectors"]["mean"]), **shape)
+    return registered_model_cost(model, window=kwargs["window"], **shape)

@@ -1,0 +1,161 @@
+"""The benchmark's table as Markdown, CSV and JSON, and a grid of its maps, written atomically.
+
+Files under the benchmark's folder: ``benchmark.md`` (a table per protocol), ``benchmark.csv``
+(a row per protocol and model, :data:`COLUMNS`), ``benchmark.json`` (the same rows with
+per-class accuracy, the settings and the machine) and ``maps.png`` (per protocol, the ground
+truth and each model's map of the first seed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..runs import atomic_write_bytes, environment_info, write_csv, write_json
+from .maps import save_map_grid
+from .scenes import Scene
+
+if TYPE_CHECKING:
+    from .benchmark import BenchmarkRow
+
+COLUMNS = (
+    "protocol",
+    "model",
+    "runs",
+    "window",
+    "params",
+    "macs_per_pixel",
+    "macs_per_window",
+    "oa_mean",
+    "oa_std",
+    "aa_mean",
+    "aa_std",
+    "kappa_mean",
+    "kappa_std",
+    "train_seconds_mean",
+    "train_seconds_std",
+    "map_seconds_mean",
+    "map_seconds_std",
+    "wall_seconds_mean",
+    "wall_seconds_std",
+    "overlap",
+    "train_pixels",
+    "test_pixels",
+)
+FILES = ("benchmark.md", "benchmark.csv", "benchmark.json", "maps.png")
+COST_NOTE = (
+    "*MACs / pixel*: multiply-adds to classify one pixel on the scene path (the convolutions "
+    "once per feature position, plus one head); *MACs / window*: the patch path, one forward "
+    "pass on the pixel's own window. For the SVM, the kernel against every support vector "
+    "and the dual coefficients; its parameters are the numbers it stores."
+)
+
+
+def row_record(row: BenchmarkRow) -> dict[str, Any]:
+    """One row as a flat record with the keys of :data:`COLUMNS`."""
+    s = row.summary
+    record: dict[str, Any] = {
+        "protocol": row.protocol,
+        "model": row.model,
+        "runs": s["oa"]["n"],
+        "window": row.window,
+        "params": row.cost.params,
+        "macs_per_pixel": row.cost.macs_per_pixel,
+        "macs_per_window": row.cost.macs_per_window,
+    }
+    for key in ("oa", "aa", "kappa", "train_seconds", "map_seconds", "wall_seconds"):
+        record[f"{key}_mean"] = s[key]["mean"]
+        record[f"{key}_std"] = s[key]["std"]
+    record["overlap"] = s["overlap"]["mean"]
+    record["train_pixels"] = round(s["train_pixels"]["mean"])
+    record["test_pixels"] = round(s["test_pixels"]["mean"])
+    return record
+
+
+def _count(n: int | None) -> str:
+    """A count with an SI suffix (5.48 M), or a dash for none."""
+    if n is None:
+        return "—"
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if n >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return str(n)
+
+
+def _pm(mean: float, std: float, scale: float = 100.0, digits: int = 2) -> str:
+    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+
+
+def markdown_table(rows: Sequence[BenchmarkRow]) -> str:
+    """A Markdown table per protocol, the models in the order they ran."""
+    lines: list[str] = []
+    for protocol in dict.fromkeys(r.protocol for r in rows):
+        group = [row_record(r) for r in rows if r.protocol == protocol]
+        lines += [
+            f"### {protocol} ({group[0]['runs']} run(s) per model)",
+            "",
+            "| model | window | params | MACs / pixel | MACs / window | OA % | AA % | "
+            "kappa × 100 | overlap % | train px | test px | train s | map s |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for r in group:
+            lines.append(
+                f"| {r['model']} | {r['window']} | {r['params']:,} | "
+                f"{_count(r['macs_per_pixel'])} | {_count(r['macs_per_window'])} | "
+                f"{_pm(r['oa_mean'], r['oa_std'])} | {_pm(r['aa_mean'], r['aa_std'])} | "
+                f"{_pm(r['kappa_mean'], r['kappa_std'])} | {r['overlap'] * 100:.1f} | "
+                f"{r['train_pixels']} | {r['test_pixels']} | "
+                f"{_pm(r['train_seconds_mean'], r['train_seconds_std'], 1, 1)} | "
+                f"{_pm(r['map_seconds_mean'], r['map_seconds_std'], 1, 2)} |"
+            )
+        lines.append("")
+    lines.append(COST_NOTE)
+    return "\n".join(lines) + "\n"
+
+
+def _first_map(row: BenchmarkRow) -> tuple[str, np.ndarray | None]:
+    """The first seed's prediction with its OA as the label; ``None`` if the run has none."""
+    path = row.first_run / "prediction.npy"
+    if not path.exists():  # a run folder from before prediction.npy was written
+        return f"{row.model}\n(no prediction.npy)", None
+    oa = json.loads((row.first_run / "metrics.json").read_text())["oa"]
+    return f"{row.model}\nOA {oa:.1%}", np.load(path)
+
+
+def write_report(
+    out: str | Path, rows: Sequence[BenchmarkRow], scene: Scene, meta: Mapping[str, Any]
+) -> dict[str, Path]:
+    """Write the table files and the map grid under ``out``; returns them by name."""
+    out = Path(out)
+    records = [row_record(r) for r in rows]
+    paths = {name: out / name for name in FILES}
+    atomic_write_bytes(paths["benchmark.md"], markdown_table(rows).encode())
+    write_csv(paths["benchmark.csv"], records)
+    detailed = [
+        {
+            **record,
+            "per_class_mean": r.summary["per_class"]["mean"],
+            "per_class_std": r.summary["per_class"]["std"],
+        }
+        for record, r in zip(records, rows, strict=True)
+    ]
+    write_json(
+        paths["benchmark.json"],
+        {
+            "scene": scene.name,
+            "class_names": list(scene.class_names),
+            **meta,
+            "environment": environment_info(),
+            "rows": detailed,
+        },
+    )
+    grid = [
+        (protocol, [_first_map(r) for r in rows if r.protocol == protocol])
+        for protocol in dict.fromkeys(r.protocol for r in rows)
+    ]
+    save_map_grid(paths["maps.png"], scene.gt, scene.class_names, grid, title=scene.name)
+    return paths

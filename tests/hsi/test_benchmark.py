@@ -1,0 +1,145 @@
+"""The benchmark: every protocol × model runs, one table in three formats, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lightnets
+from lightnets.cli import main
+from lightnets.hsi.benchmark import run_benchmark
+from lightnets.hsi.benchmark_report import COLUMNS
+from lightnets.hsi.scenes import Scene
+
+SETTINGS = {"pca": 13, "batch_size": 32}
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture
+def scene(synthetic_scene_factory) -> Scene:
+    s = synthetic_scene_factory(height=28, width=26, bands=20, num_classes=3, seed=1)
+    return Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> None:
+    kwargs = dict(
+        models=["svm", "hamida3d"], protocols="paper30,blocks", runs=2, epochs=2, log=quiet
+    )
+    rows = run_benchmark(scene, tmp_path, settings=SETTINGS, **kwargs)
+    pairs = [("paper30", "svm"), ("paper30", "hamida3d"), ("blocks", "svm"), ("blocks", "hamida3d")]
+    assert [(r.protocol, r.model) for r in rows] == pairs
+
+    table = read_csv(tmp_path / "benchmark.csv")
+    assert [(r["protocol"], r["model"]) for r in table] == pairs
+    assert tuple(table[0]) == COLUMNS
+    by_pair = {(r["protocol"], r["model"]): r for r in table}
+    hamida = lightnets.create_model("hamida3d", bands=13, num_classes=3)
+    assert int(by_pair["paper30", "hamida3d"]["params"]) == sum(
+        p.numel() for p in hamida.parameters()
+    )
+    assert by_pair["paper30", "hamida3d"]["window"] == "5"
+    assert by_pair["paper30", "svm"]["window"] == "1"
+    assert by_pair["paper30", "svm"]["macs_per_window"] == ""  # no patch path
+    assert int(by_pair["paper30", "svm"]["macs_per_pixel"]) > 0
+    assert float(by_pair["paper30", "hamida3d"]["overlap"]) > 0.5  # random split, 5×5 windows
+    assert all(float(by_pair["blocks", m]["overlap"]) == 0 for m in ("svm", "hamida3d"))
+    assert all(r["runs"] == "2" and 0 <= float(r["oa_mean"]) <= 1 for r in table)
+
+    page = (tmp_path / "benchmark.md").read_text()
+    assert "### paper30" in page and "### blocks" in page
+    assert page.count("| svm |") == 2 and page.count("| hamida3d |") == 2
+    record = json.loads((tmp_path / "benchmark.json").read_text())
+    assert record["runs"] == 2 and record["environment"]["torch"]
+    assert len(record["rows"]) == 4 and len(record["rows"][0]["per_class_mean"]) == 3
+    assert (tmp_path / "maps.png").stat().st_size > 0
+
+    svm_run = tmp_path / "runs" / "paper30" / "svm" / "seed0"
+    assert {"metrics.json", "config.json", "map.png", "confusion.png", "report.md"} <= {
+        p.name for p in svm_run.iterdir()
+    }
+    assert not (svm_run / "model.pt").exists() and not (svm_run / "history.csv").exists()
+    assert "no `history.csv`" in (svm_run / "report.md").read_text()
+
+    logs: list[str] = []
+    again = run_benchmark(
+        scene, tmp_path, settings=SETTINGS, resume=True, **{**kwargs, "log": logs.append}
+    )
+    assert sum("already complete" in line for line in logs) == 8  # 4 pairs × 2 seeds
+    assert [r.summary["oa"]["mean"] for r in again] == [r.summary["oa"]["mean"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"models": "svm,resnet18"},
+            r"^models: expected a comma-separated list of 'svm'.*got 'resnet18'",
+        ),
+        ({"models": []}, r"^models: expected a comma-separated list of 'svm'"),
+        ({"models": "svm,svm"}, r"^models: expected names without repeats"),
+        (
+            {"protocols": "paper50"},
+            r"^protocols: expected a comma-separated list of 'paper30', 'paper10', 'blocks', "
+            r"got 'paper50'",
+        ),
+        ({"runs": 0}, r"^runs: expected an integer >= 1, got 0"),
+        ({"epochs": 0}, r"^epochs: expected an integer >= 1, got 0"),
+        ({"settings": {"split": "blocks"}}, r"^split: expected no value: the benchmark sets it"),
+    ],
+)
+def test_bad_arguments_name_the_argument_before_any_run(
+    scene: Scene, tmp_path: Path, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(scene, tmp_path / "out", log=quiet, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_runs_a_benchmark_on_your_own_files(scene: Scene, tmp_path: Path, capsys) -> None:
+    np.save(tmp_path / "cube.npy", scene.cube)
+    np.save(tmp_path / "gt.npy", scene.gt)
+    out = tmp_path / "bench"
+    args = [
+        "hsi",
+        "benchmark",
+        "--scene",
+        str(tmp_path / "cube.npy"),
+        "--gt",
+        str(tmp_path / "gt.npy"),
+        "--models",
+        "svm,hu1d",
+        "--protocols",
+        "paper10",
+        "--runs",
+        "1",
+        "--epochs",
+        "1",
+        "--pca",
+        "13",
+        "--batch-size",
+        "32",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "### paper10" in printed and "| svm |" in printed and "| hu1d |" in printed
+    assert [r["model"] for r in read_csv(out / "benchmark.csv")] == ["svm", "hu1d"]
+    assert (out / "runs" / "paper10" / "hu1d" / "model.pt").exists()  # one run: no seed folder
+
+    assert main([*args[:6], "--models", "svm,nope", "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lightnets: error: models: expected") and "'nope'" in err
