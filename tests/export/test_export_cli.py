@@ -1,4 +1,4 @@
-"""The ``export`` subcommand, on a parser built here (the lead wires it into ``cli.py``)."""
+"""The ``export`` subcommand, on a parser built here with the package's ``register``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,49 @@ def test_export_a_predictor_checkpoint(tmp_path, capsys) -> None:
     with torch.inference_mode():
         want = model(x[:1]).numpy()
     assert got.shape == (1, 4) and np.abs(got - want).max() <= 1e-4
+
+
+def _predictor_file(tmp_path, name: str = "hybridsn"):
+    from lightnets.hsi.predictor import save_predictor
+    from lightnets.hsi.preprocessing import SpectralTransform
+
+    kwargs = {"bands": 15, "num_classes": 4, "window": 11}
+    model = lightnets.create_model(name, **kwargs).eval()
+    cube = np.random.default_rng(0).random((12, 12, 15)).astype(np.float32)
+    transform = SpectralTransform(n_components=None).fit(cube)
+    path = save_predictor(tmp_path / "model.pt", model, model_name=name, model_kwargs=kwargs,
+                          transform=transform, class_names=["a", "b", "c", "d"])
+    return path, model
+
+
+def test_export_the_full_scene_map_of_a_predictor(tmp_path, capsys) -> None:
+    pytest.importorskip("sklearn")
+    from lightnets.export.scene import predict_scene_onnx
+    from lightnets.hsi import engine
+
+    ckpt, model = _predictor_file(tmp_path)
+    assert _run(["export", str(ckpt), "--scene"]) == 0
+    out = tmp_path / "model.scene.onnx"
+    assert f"wrote {out}" in capsys.readouterr().out
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    for height, width in ((20, 17), (9, 31)):  # any size, unlike the traced sample
+        cube = torch.randn(15, height, width)
+        got = predict_scene_onnx(session, cube.numpy())
+        want = engine.predict_scene(model, cube, device="cpu").numpy()
+        assert got.shape == (4, height, width) and np.abs(got - want).max() <= 1e-4
+    with pytest.raises(ValueError, match=r"^--scene: expected a model.pt predictor file"):
+        _run(["export", "mobilenet_v1_025", "--scene"])
+
+
+def test_a_scene_head_without_onnx_form_is_named(tmp_path) -> None:
+    from lightnets.export.scene import export_scene_onnx
+
+    model = lightnets.create_model("hybridsn_se", bands=15, num_classes=4, window=11)
+    with pytest.raises(ValueError, match=r"^model: expected a patch model whose scene_head"):
+        export_scene_onnx(model, tmp_path / "se.onnx")
+    assert not (tmp_path / "se.onnx").exists()
+    with pytest.raises(ValueError, match=r"^model: expected a patch model with forward_features"):
+        export_scene_onnx(torch.nn.Linear(2, 2), tmp_path / "lin.onnx")
 
 
 def test_bad_arguments_are_rejected(tmp_path, capsys) -> None:

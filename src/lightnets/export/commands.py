@@ -84,6 +84,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     _check_int8_args(args)
     model, default_out = _resolve(args.model)
+    if args.scene:
+        return _export_scene(args, model, default_out)
     result = export_onnx(
         model,
         args.out or default_out,
@@ -101,6 +103,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
         out = Path(args.int8_out) if args.int8_out else _int8_path(result.path)
         print(quantize_onnx(result.path, out, calibration).summary())
         print(note)
+    return 0
+
+
+def _export_scene(args: argparse.Namespace, model: nn.Module | str, default_out: str) -> int:
+    """``--scene``: the full-scene map graph of an hsi predictor file."""
+    from .._checks import bad_value
+    from .scene import export_scene_onnx
+
+    if isinstance(model, str) or args.int8:
+        raise bad_value("--scene", "a model.pt predictor file from an hsi run, without --int8",
+                        args.model)
+    out = args.out or str(Path(default_out).with_suffix(".scene.onnx"))
+    print(export_scene_onnx(model, out, opset=args.opset, atol=args.atol).summary())
     return 0
 
 
@@ -195,6 +210,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--calibration-data", metavar="FILE.npy",
                    help="with --int8: preprocessed training inputs, an N×C×H×W .npy/.npz array")
     p.add_argument("--int8-out", metavar="FILE", help="INT8 file (default: OUT.int8.onnx)")
+    p.add_argument("--scene", action="store_true",
+                   help="hsi predictor file: export the full-scene map (cube in, logits map "
+                        "out, any height and width) instead of the per-patch network")
     p.set_defaults(func=_cmd_export)
 
     p = subparsers.add_parser(
