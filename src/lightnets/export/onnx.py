@@ -9,9 +9,11 @@ nothing beyond ``onnx``; the ``torch.export``-based exporter (``dynamo=True``) n
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -104,16 +106,24 @@ def _run_torch(model: nn.Module, x: torch.Tensor) -> np.ndarray:
         return model(x).float().cpu().numpy()
 
 
-def _trace_to_bytes(model: nn.Module, x: torch.Tensor, opset: int, dynamic_batch: bool) -> bytes:
-    axes = {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}} if dynamic_batch else None
-    buffer = io.BytesIO()
+@contextlib.contextmanager
+def quiet_export() -> Iterator[None]:
+    """Silence the exporter's expected warnings: shape checks in traced code (e.g.
+    channel_shuffle's divisibility test) only see static sizes, and the exporter choice is
+    deliberate (module docstring)."""
     with warnings.catch_warnings():
-        # Shape checks in traced code (e.g. channel_shuffle's divisibility test) only see
-        # static channel counts, and the exporter choice is deliberate (module docstring).
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
         warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
         warnings.filterwarnings("ignore", message="The feature will be removed.*")
+        warnings.filterwarnings("ignore", message=".*shape_type_inference.*")
+        yield
+
+
+def _trace_to_bytes(model: nn.Module, x: torch.Tensor, opset: int, dynamic_batch: bool) -> bytes:
+    axes = {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}} if dynamic_batch else None
+    buffer = io.BytesIO()
+    with quiet_export():
         torch.onnx.export(
             model,
             (x,),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,14 @@ from torch import Tensor, nn
 
 from .._checks import bad_value, check_int, check_positive
 from ..runs import atomic_write_bytes
-from .onnx import MAX_OPSET, MIN_OPSET, ExportCheckError, ExportResult, require_export_extra
+from .onnx import (
+    MAX_OPSET,
+    MIN_OPSET,
+    ExportCheckError,
+    ExportResult,
+    quiet_export,
+    require_export_extra,
+)
 
 INPUT_NAME, OUTPUT_NAME = "cube", "logits"
 
@@ -105,11 +111,7 @@ def export_scene_onnx(
 def _trace(graph: SceneGraph, x: Tensor, opset: int) -> bytes:
     axes = {INPUT_NAME: {2: "height", 3: "width"}, OUTPUT_NAME: {2: "height", 3: "width"}}
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
-        warnings.filterwarnings("ignore", message="The feature will be removed.*")
+    with quiet_export():
         torch.onnx.export(graph, (x,), buffer, dynamo=False, opset_version=opset,
                           input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes=axes)
