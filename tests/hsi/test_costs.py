@@ -29,7 +29,8 @@ def test_scene_path_never_costs_more_than_the_patch_path(name: str, window: int)
     assert cost == registered_model_cost(name, bands=30, num_classes=16, window=window)
     assert 0 < cost.macs_per_pixel <= cost.macs_per_window
     if name == "hu1d":  # one pixel is one window
-        assert cost.macs_per_pixel == cost.macs_per_window == 20 * 4 * 27 + 540 * 100 + 1_600
+        # C1 20·k1·n2 (k1 = 3, n2 = 28), F3 (20·28)·100, output 100·16
+        assert cost.macs_per_pixel == cost.macs_per_window == 20 * 3 * 28 + 560 * 100 + 1_600
 
 
 def test_svm_cost_counts_support_vectors_and_dual_coefficients() -> None:

@@ -23,10 +23,11 @@ def _count(model: nn.Module) -> int:
     ("bands", "classes", "sizes", "expected"),
     [
         # 20·(k1 + 1) + (20·n3·100 + 100) + (100·K + K), the module's layer table
-        (220, 8, (25, 196, 5, 39), 520 + 78_100 + 808),  # 79,428
-        (200, 16, (23, 178, 5, 35), 480 + 70_100 + 1_616),  # 72,196: corrected Indian Pines
-        (30, 16, (4, 27, 1, 27), 100 + 54_100 + 1_616),  # 55,816: 30 PCA bands
-        (103, 9, (12, 92, 3, 30), 260 + 60_100 + 909),  # 61,269: Pavia University
+        (220, 8, (24, 197, 5, 39), 500 + 78_100 + 808),  # 79,408
+        (224, 16, (24, 201, 5, 40), 500 + 80_100 + 1_616),  # 82,216: Salinas
+        (103, 9, (11, 93, 3, 31), 240 + 62_100 + 909),  # 63,249: Pavia University
+        (200, 16, (22, 179, 5, 35), 460 + 70_100 + 1_616),  # 72,176: corrected Indian Pines
+        (30, 16, (3, 28, 1, 28), 80 + 56_100 + 1_616),  # 57,796: 30 PCA bands
     ],
 )
 def test_layer_sizes_and_parameter_counts(
@@ -123,3 +124,13 @@ def test_input_is_checked() -> None:
     model = lightnets.create_model("hu1d", bands=30)
     with pytest.raises(ValueError, match=r"^input: expected a tensor of shape \(N, 30, 1, 1\)"):
         model(torch.randn(2, 30, 3, 3))
+
+
+@pytest.mark.parametrize(
+    ("bands", "classes", "paper", "tolerance"),
+    [(220, 8, 81_408, 0.025), (224, 16, 82_216, 0.0), (103, 9, 61_249, 0.033)],
+)
+def test_parameter_counts_against_hu_et_al_table_1(bands, classes, paper, tolerance) -> None:
+    # Table 1's pooled lengths (40 / 40 / 30) are not one rounding of n2 / k2: see hu1d.py
+    model = lightnets.create_model("hu1d", bands=bands, num_classes=classes)
+    assert abs(_count(model) - paper) <= tolerance * paper
