@@ -10,7 +10,8 @@ from lightnets.hsi.experiment import ExperimentConfig, run_experiment
 
 @pytest.mark.slow
 def test_short_paper_protocol_run_on_indian_pines(indian_pines_scene, tmp_path: Path) -> None:
-    config = ExperimentConfig(scene="indian_pines", train_fraction=0.3, epochs=30, seed=0)
+    # the demo's configuration: 15 epochs of i.i.d. batches gave OA 98.83 % for seed 0
+    config = ExperimentConfig(scene="indian_pines", train_fraction=0.3, epochs=15, seed=0)
     run = run_experiment(config, tmp_path, scene=indian_pines_scene, progress=False,
                          log=lambda s: None)["runs"][0]
     assert run["train_pixels"] == 3075 and run["test_pixels"] == 7174
