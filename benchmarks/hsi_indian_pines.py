@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated engine batching rules, one row each "
                              "(random: i.i.d. batches as the paper; mixed, spatial: faster)")
     parser.add_argument("--rows", default=None,
-                        help="explicit protocol:batching rows, e.g. paper30:random,paper10:mixed "
-                             "(instead of every --protocols × --batching pair)")
+                        help="explicit protocol:batching[:seeds] rows, e.g. "
+                             "paper30:random,blocks:random:2 (instead of every --protocols × "
+                             "--batching pair with --seeds seeds)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--runs-dir", default="runs/bench_indian_pines")
     parser.add_argument("--docs", default="docs", help="where the page and figures go")
@@ -50,11 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     env = environment_info()
     scene = load_scene("indian_pines", data_dir=args.data_dir)
     rows = []
-    pairs = [(p, b) for p in args.protocols.split(",") for b in args.batching.split(",")]
+    rows_spec = [(p, b, args.seeds) for p in args.protocols.split(",")
+                 for b in args.batching.split(",")]
     if args.rows:
-        pairs = [tuple(row.split(":", 1)) for row in args.rows.split(",")]
-    for name, batching in pairs:
-        config = ExperimentConfig(scene="indian_pines", epochs=args.epochs, runs=args.seeds,
+        rows_spec = [_row(item, args.seeds) for item in args.rows.split(",")]
+    for name, batching, seeds in rows_spec:
+        config = ExperimentConfig(scene="indian_pines", epochs=args.epochs, runs=seeds,
                                   batching=batching, **PROTOCOLS[name])
         out = Path(args.runs_dir) / f"{name}-{batching}"
         result = run_experiment(config, out, scene=scene, progress=False, resume=args.resume)
@@ -64,12 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     print(page)
     docs = Path(args.docs)
     (docs / "figures").mkdir(parents=True, exist_ok=True)
-    for name, _, _, out in rows:
-        first = out if args.seeds == 1 else out / "seed0"
+    for name, config, _, out in rows:
+        first = out if config.runs == 1 else out / "seed0"
         figure = f"indian_pines_{name.replace(' ', '_')}_map.png"
         shutil.copyfile(first / "map.png", docs / "figures" / figure)
     (docs / "hsi-indian-pines.md").write_text(page)
     return 0
+
+
+def _row(item: str, seeds: int) -> tuple[str, str, int]:
+    """``"paper30:random"`` or ``"blocks:random:2"`` → (protocol, batching, seeds)."""
+    parts = item.split(":")
+    if len(parts) not in (2, 3) or parts[0] not in PROTOCOLS:
+        raise SystemExit(f"--rows: expected protocol:batching[:seeds] with a protocol in "
+                         f"{sorted(PROTOCOLS)}, got {item!r}")
+    return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else seeds
 
 
 def _pm(stat: dict, scale: float = 100.0, digits: int = 2) -> str:
@@ -83,7 +94,7 @@ def _page(rows, args, env, scene) -> str:
         "",
         f"Measured {date.today().isoformat()} on {env['cpu']} ({env['cpu_count']} cores, "
         f"{env['torch_threads']} torch threads), Python {env['python']}, torch {env['torch']}, "
-        f"lightnets {env['lightnets']}; {args.seeds} seeds (0…{args.seeds - 1}), "
+        f"lightnets {env['lightnets']}; seeds 0, 1, … (column *seeds*), "
         f"{args.epochs} epochs; 1-min load "
         f"average {env.get('load_average_1min', 'n/a')} at the start (seconds are rough on a "
         f"shared machine).",
@@ -107,14 +118,15 @@ def _page(rows, args, env, scene) -> str:
         "the scene path (`benchmarks/hsi_speed.py`) but a different optimisation: neighbouring "
         "pixels are near-duplicates, so a batch carries less information.",
         "",
-        "| protocol, batching | train px | test px | overlap % | OA % | AA % | kappa × 100 | "
-        "train s | map s | wall s | paper (OA / AA / kappa) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| protocol, batching | seeds | train px | test px | overlap % | OA % | AA % | "
+        "kappa × 100 | train s | map s | wall s | paper (OA / AA / kappa) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    for name, _config, s, _out in rows:
+    for name, config, s, _out in rows:
         wall = _pm(s["wall_seconds"], 1, 0) if "wall_seconds" in s else "—"
         lines.append(
-            f"| {name} | {s['train_pixels']['mean']:.0f} | {s['test_pixels']['mean']:.0f} | "
+            f"| {name} | {config.runs} | {s['train_pixels']['mean']:.0f} | "
+            f"{s['test_pixels']['mean']:.0f} | "
             f"{_pm(s['overlap'], digits=1)} | {_pm(s['oa'])} | {_pm(s['aa'])} | "
             f"{_pm(s['kappa'])} | {_pm(s['train_seconds'], 1, 0)} | "
             f"{_pm(s['map_seconds'], 1)} | {wall} | {PAPER.get(name.split()[0], '—')} |"
