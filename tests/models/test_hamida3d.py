@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import lightnets
@@ -75,25 +74,14 @@ def test_scene_path_equals_patch_path(window: int) -> None:
     assert (pixels - scene[:, pos[:, 0], pos[:, 1]].T).abs().max() < TOL
 
 
-def test_training_gradients_equal_the_patch_path() -> None:
+def test_training_gradients_equal_the_patch_path(training_paths_agree) -> None:
     torch.manual_seed(1)
     model = lightnets.create_model("hamida3d", bands=20, window=7, num_classes=4, drop_rate=0.3)
     model.train()
     padded = engine.pad_cube(torch.randn(20, 21, 18), model.window)
     pos = torch.stack([torch.randint(0, 21, (48,)), torch.randint(0, 18, (48,))], 1)
     labels = torch.randint(0, 4, (48,))
-    grads, logits = [], []
-    for fn in (engine.scene_logits, engine.patch_logits):
-        model.zero_grad()
-        torch.manual_seed(7)  # the same dropout masks on both paths
-        out = fn(model, padded, pos)
-        F.cross_entropy(out, labels).backward()
-        logits.append(out.detach())
-        grads.append([p.grad.clone() for p in model.parameters()])
-    assert (logits[0] - logits[1]).abs().max() < TOL
-    for a, b in zip(*grads, strict=True):
-        assert b.abs().max() > 0
-        assert (a - b).abs().max() / b.abs().max() < TOL
+    training_paths_agree(model, padded, pos, labels, TOL)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import lightnets
@@ -130,24 +129,13 @@ def test_scene_path_equals_patch_path(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_training_gradients_equal_the_patch_path(name: str) -> None:
+def test_training_gradients_equal_the_patch_path(name: str, training_paths_agree) -> None:
     torch.manual_seed(1)
     model = lightnets.create_model(name, bands=16, window=11, num_classes=4).train()
     padded = engine.pad_cube(torch.randn(16, 23, 19), model.window)
     pos = torch.stack([torch.randint(0, 23, (48,)), torch.randint(0, 19, (48,))], 1)
     labels = torch.randint(0, 4, (48,))
-    grads, logits = [], []
-    for fn in (engine.scene_logits, engine.patch_logits):
-        model.zero_grad()
-        torch.manual_seed(7)  # the same dropout masks on both paths
-        out = fn(model, padded, pos)
-        F.cross_entropy(out, labels).backward()
-        logits.append(out.detach())
-        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
-    assert (logits[0] - logits[1]).abs().max() < TOL
-    for n, b in grads[1].items():
-        assert b.abs().max() > 0, n
-        assert (grads[0][n] - b).abs().max() / b.abs().max() < TOL, n
+    training_paths_agree(model, padded, pos, labels, TOL)
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import lightnets
@@ -101,7 +100,9 @@ def test_scene_path_equals_patch_path() -> None:
     assert (pixels - scene[:, pos[:, 0], pos[:, 1]].T).abs().max() < TOL
 
 
-def test_training_gradients_equal_the_patch_path_with_batch_norm_in_eval_mode() -> None:
+def test_training_gradients_equal_the_patch_path_with_batch_norm_in_eval_mode(
+    training_paths_agree,
+) -> None:
     # Dropout on, batch norm on running statistics: train-mode batch norm would normalise the
     # region map and the stacked patches with different statistics (see the module docs).
     model = _model_with_running_stats(1, bands=12, window=9, num_classes=4).train()
@@ -110,18 +111,7 @@ def test_training_gradients_equal_the_patch_path_with_batch_norm_in_eval_mode() 
     padded = engine.pad_cube(torch.randn(12, 17, 16), model.window)
     pos = torch.stack([torch.randint(0, 17, (40,)), torch.randint(0, 16, (40,))], 1)
     labels = torch.randint(0, 4, (40,))
-    grads, logits = [], []
-    for fn in (engine.scene_logits, engine.patch_logits):
-        model.zero_grad()
-        torch.manual_seed(7)  # the same dropout masks on both paths
-        out = fn(model, padded, pos)
-        F.cross_entropy(out, labels).backward()
-        logits.append(out.detach())
-        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
-    assert (logits[0] - logits[1]).abs().max() < TOL
-    for name, b in grads[1].items():
-        assert b.abs().max() > 0, name
-        assert (grads[0][name] - b).abs().max() / b.abs().max() < TOL, name
+    training_paths_agree(model, padded, pos, labels, TOL)
 
 
 @pytest.mark.parametrize(
