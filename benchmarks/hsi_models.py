@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/bench_hsi_models", help="runs and table files")
     parser.add_argument("--docs", default="docs", help="where the page and its figure go")
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --out")
+    parser.add_argument("--buffer", type=int, default=None,
+                        help="blocks buffer (default: the largest window of --models)")
     args = parser.parse_args(argv)
 
     env = environment_info()
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         protocols=args.protocols,
         runs=args.runs,
         epochs=args.epochs,
-        settings={"device": args.device},
+        settings={"device": args.device, "buffer": args.buffer},
         data_dir=args.data_dir,
         resume=args.resume,
     )
@@ -82,10 +84,11 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "",
             "Protocols: `paper30` and `paper10` are stratified random splits (30 % and 10 % of "
             "each class); `blocks` is spatially disjoint: 10 % of each class taken as one "
-            "region, and only test pixels at least a window radius from every training pixel "
-            "kept. That buffer is each model's own window, so under `blocks` the models with "
-            "small windows are scored on more pixels (column *test px*). *Overlap* is the "
-            "share of test pixels whose window (the model's) contains a training pixel.",
+            "region, and only test pixels whose 25×25 neighbourhood (the largest window of the "
+            "models) holds no training pixel kept, so every model is trained and tested on the "
+            "same pixels of each seed. *Overlap* is the share of test pixels whose window (the "
+            "model's) contains a training pixel. The HybridSN runs are those of "
+            "[hsi-indian-pines.md](hsi-indian-pines.md) (same settings, checked on resume).",
             "",
             markdown_table(rows),
             f"![maps of the first seed](figures/{FIGURE})",

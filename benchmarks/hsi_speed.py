@@ -7,16 +7,19 @@ batches, the default and the paper's; ``mixed`` and ``spatial``: compact groups,
 they train worse, see ``lightnets.hsi.engine``). The patch path is slow, so its epoch and its
 map are timed on ``--patch-batches`` batches and scaled to the full count (printed as such).
 
-    python benchmarks/hsi_speed.py [--data-dir ../shared/datasets/indian_pines]
+    python benchmarks/hsi_speed.py [--data-dir ../shared/datasets/indian_pines] [--docs]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import datetime as dt
 import os
+import shlex
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,9 +29,10 @@ from lightnets.hsi import engine
 from lightnets.hsi.preprocessing import SpectralTransform
 from lightnets.hsi.scenes import load_scene
 from lightnets.hsi.splits import stratified_split
-from lightnets.runs import environment_info
+from lightnets.runs import atomic_write_bytes, environment_info
 
 BANDS, WINDOW, TRAIN_FRACTION, BATCH = 30, 25, 0.3, 256  # HybridSN's Indian Pines setting
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "hsi-speed.md"
 
 
 def timed(fn) -> float:
@@ -48,16 +52,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="batches of 256 timed on the patch path, then scaled (default 3)")
     parser.add_argument("--epochs", type=int, default=3, help="scene-path epochs per rule")
     parser.add_argument("--quick", action="store_true", help="1 epoch, 1 patch batch")
+    parser.add_argument("--docs", nargs="?", const=str(DOCS), default=None,
+                        help=f"also write the printout as a page (default {DOCS.name})")
     args = parser.parse_args(argv)
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text)
+        lines.extend(text.split("\n"))
+
     patch_batches = 1 if args.quick else max(1, args.patch_batches)
     epochs = 1 if args.quick else max(1, args.epochs)
 
     env = environment_info()
-    print(f"machine : {env['cpu']}, {env['cpu_count']} logical CPUs, "
+    say(f"machine : {env['cpu']}, {env['cpu_count']} logical CPUs, "
           f"torch threads {env['torch_threads']}, device cpu")
-    print(f"versions: python {env['python']}, torch {env['torch']}, "
+    say(f"versions: python {env['python']}, torch {env['torch']}, "
           f"lightnets {env['lightnets']}")
-    print(f"load avg: {load()} (1/5/15 min) at start")
+    say(f"load avg: {load()} (1/5/15 min) at start")
 
     scene = load_scene("indian_pines", data_dir=args.data_dir)
     cube = SpectralTransform(BANDS, whiten=True).fit_transform(scene.cube).transpose(2, 0, 1)
@@ -66,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     positions = np.stack([rows, cols], 1)
     height, width = cube.shape[1:]
     n_train, n_scene = len(positions), height * width
-    print(f"data    : Indian Pines {height}×{width} from {scene.metadata.get('source', '?')}, "
+    say(f"data    : Indian Pines {height}×{width} from {scene.metadata.get('source', '?')}, "
           f"PCA {BANDS}, {n_train} training pixels (30 % stratified)")
 
     torch.manual_seed(0)
     base = lightnets.create_model("hybridsn", bands=BANDS, window=WINDOW,
                                   num_classes=scene.num_classes)
-    print(f"model   : hybridsn, {sum(p.numel() for p in base.parameters()):,} parameters, "
+    say(f"model   : hybridsn, {sum(p.numel() for p in base.parameters()):,} parameters, "
           f"window {WINDOW}, batch {BATCH}\n")
 
     def epoch_seconds(path: str, batching: str, pos: np.ndarray, y: np.ndarray) -> float:
@@ -87,37 +99,58 @@ def main(argv: list[str] | None = None) -> int:
     for rule in engine.BATCHINGS:
         times = [epoch_seconds("scene", rule, positions, labels) for _ in range(epochs)]
         scene_epochs[rule] = min(times)
-        print(f"scene path epoch, {rule:7s} batches : {scene_epochs[rule]:8.2f} s "
+        say(f"scene path epoch, {rule:7s} batches : {scene_epochs[rule]:8.2f} s "
               f"(min of {epochs}: {', '.join(f'{t:.2f}' for t in times)})")
 
     gen = torch.Generator().manual_seed(1)
     subset = torch.randperm(n_train, generator=gen)[: patch_batches * BATCH].numpy()
     part = epoch_seconds("patch", "random", positions[subset], labels[subset])
     patch_epoch = part * n_train / len(subset)
-    print(f"patch path epoch, random batches  : {patch_epoch:8.2f} s "
+    say(f"patch path epoch, random batches  : {patch_epoch:8.2f} s "
           f"(SCALED: {part:.2f} s for {len(subset)} pixels × {n_train / len(subset):.2f})")
 
     model = copy.deepcopy(base)
     scene_map = min(timed(lambda: engine.predict_scene(model, cube, device="cpu"))
                     for _ in range(2))
-    print(f"scene path map {height}×{width}           : {scene_map:8.2f} s (min of 2)")
+    say(f"scene path map {height}×{width}           : {scene_map:8.2f} s (min of 2)")
     every = engine.scene_positions(height, width)
     some = every[torch.randperm(n_scene, generator=gen)[: patch_batches * BATCH]]
     part = timed(lambda: engine.predict_patches(model, cube, some, device="cpu"))
     patch_map = part * n_scene / len(some)
-    print(f"patch path map                     : {patch_map:8.2f} s "
+    say(f"patch path map                     : {patch_map:8.2f} s "
           f"(SCALED: {part:.2f} s for {len(some)} pixels × {n_scene / len(some):.2f})")
 
-    print()
+    say("")
     for rule, seconds in scene_epochs.items():
-        print(f"ratio, training epoch, patch / scene ({rule:7s}): "
+        say(f"ratio, training epoch, patch / scene ({rule:7s}): "
               f"{patch_epoch / seconds:6.1f}×")
-    print(f"ratio, full-scene map, patch / scene           : {patch_map / scene_map:6.1f}×")
-    print(f"paper protocol (100 epochs, random batches, one map), from these times: scene path "
+    say(f"ratio, full-scene map, patch / scene           : {patch_map / scene_map:6.1f}×")
+    say(f"paper protocol (100 epochs, random batches, one map), from these times: scene path "
           f"{(100 * scene_epochs['random'] + scene_map) / 60:.1f} min, patch path "
           f"{(100 * patch_epoch + patch_map) / 60:.1f} min (paper: 14.1 min on a GTX 1060)")
-    print(f"load avg: {load()} (1/5/15 min) at end — the seconds are rough on a shared machine")
+    say(f"load avg: {load()} (1/5/15 min) at end — the seconds are rough on a shared machine")
+    if args.docs:
+        write_page(Path(args.docs), lines, argv if argv is not None else sys.argv[1:])
     return 0
+
+
+def write_page(path: Path, lines: list[str], argv: list[str]) -> None:
+    """The printout as a Markdown page, with the command and the date."""
+    command = shlex.join(["python", "benchmarks/hsi_speed.py", *argv])
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = "\n".join([
+        "# HybridSN on Indian Pines: scene path against patch path",
+        "",
+        f"Generated by `benchmarks/hsi_speed.py` on {date}; every number comes from that run.",
+        f"Command: `{command}`.",
+        "",
+        "```text",
+        *lines,
+        "```",
+        "",
+    ])
+    atomic_write_bytes(path, page.encode())
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

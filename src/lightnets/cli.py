@@ -56,6 +56,7 @@ def _experiment_config(args: argparse.Namespace):
         whiten=not args.no_whiten,
         pca_fit=args.pca_fit,
         window=args.window,
+        buffer=args.buffer,
         split=args.split,
         train_fraction=args.train_fraction,
         per_class=args.per_class,
@@ -96,7 +97,11 @@ def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
     from .hsi.benchmark_report import markdown_table
 
     out = Path(args.out or f"runs/benchmark_{Path(args.scene).stem}")
-    settings = {"pca": None if args.pca == 0 else args.pca, "batch_size": args.batch_size}
+    settings = {
+        "pca": None if args.pca == 0 else args.pca,
+        "batch_size": args.batch_size,
+        "buffer": args.buffer,
+    }
     rows = run_benchmark(
         args.scene,
         out,
@@ -207,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "test pixels at least a window radius from training)")
     p.add_argument("--train-fraction", type=float, default=0.3)
     p.add_argument("--per-class", type=int, default=50, help="pixels per class (per-class)")
+    p.add_argument(
+        "--buffer",
+        type=int,
+        help="blocks/regions: test pixels keep a buffer×buffer box clear of training pixels "
+        "(default: the window)",
+    )
     p.add_argument("--block-size", type=int, default=32, help="tile side (blocks split)")
     p.add_argument(
         "--val-fraction",
@@ -247,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--protocols", help="comma-separated: paper30, paper10, blocks (default: all)")
     p.add_argument("--runs", type=int, default=5, help="seeds 0 … runs-1 per model and protocol")
+    p.add_argument(
+        "--buffer",
+        type=int,
+        help="blocks protocol: buffer window shared by all models (default: their largest)",
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
     p.add_argument("--batch-size", type=int, default=256)

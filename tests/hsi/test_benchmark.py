@@ -55,6 +55,14 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     assert int(by_pair["paper30", "svm"]["macs_per_pixel"]) > 0
     assert float(by_pair["paper30", "hamida3d"]["overlap"]) > 0.5  # random split, 5×5 windows
     assert all(float(by_pair["blocks", m]["overlap"]) == 0 for m in ("svm", "hamida3d"))
+    # one buffer for every model of the disjoint protocol: the same test pixels for all
+    assert by_pair["blocks", "svm"]["test_pixels"] == by_pair["blocks", "hamida3d"]["test_pixels"]
+    blocks_configs = [
+        json.loads((tmp_path / "runs" / "blocks" / m / "seed0" / "config.json").read_text())
+        for m in ("svm", "hamida3d")
+    ]
+    assert [c["experiment"]["buffer"] for c in blocks_configs] == [5, 5]  # Hamida3D's window
+    assert blocks_configs[0]["split"] == blocks_configs[1]["split"]
     assert all(r["runs"] == "2" and 0 <= float(r["oa_mean"]) <= 1 for r in table)
 
     page = (tmp_path / "benchmark.md").read_text()
@@ -97,6 +105,10 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
         ({"runs": 0}, r"^runs: expected an integer >= 1, got 0"),
         ({"epochs": 0}, r"^epochs: expected an integer >= 1, got 0"),
         ({"settings": {"split": "blocks"}}, r"^split: expected no value: the benchmark sets it"),
+        (
+            {"settings": {"buffer": 3}},
+            r"^buffer: expected an odd integer >= the window \(\d+\), got 3",
+        ),
     ],
 )
 def test_bad_arguments_name_the_argument_before_any_run(

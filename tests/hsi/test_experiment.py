@@ -165,6 +165,12 @@ def test_bad_settings_are_rejected_before_any_work() -> None:
         _config(batching="tiles")
     with pytest.raises(ValueError, match=r"^epochs: expected an integer >= 1"):
         _config(epochs=0)
+    with pytest.raises(ValueError, match=r"^buffer: expected an odd integer >= the window \(9\)"):
+        _config(buffer=7)
+    with pytest.raises(ValueError, match=r"^buffer: expected an odd integer >= the window"):
+        _config(buffer=12)
+    assert _config().buffer == 9 and _config(buffer=13).buffer == 13
+    assert _config().batching == "random"  # the default written out, as config.json records it
 
 
 def test_cli_trains_on_your_own_files(scene: Scene, tmp_path: Path, capsys) -> None:
@@ -250,3 +256,30 @@ def test_disjoint_splits_have_no_overlap_in_the_run(scene: Scene, tmp_path: Path
     assert made.overlap(config.window) == 0 and made.train.any()
     metrics = run_experiment(config, tmp_path / split, scene=scene, progress=False)["runs"][0]
     assert metrics["overlap"] == 0.0
+
+
+def test_a_larger_buffer_gives_the_split_of_that_window(scene: Scene) -> None:
+    from lightnets.hsi.experiment import make_split
+
+    wide = make_split(scene, _config(split="regions", buffer=13), seed=0)
+    same = make_split(scene, _config(split="regions", window=13), seed=0)
+    narrow = make_split(scene, _config(split="regions"), seed=0)
+    assert np.array_equal(wide.train, same.train) and np.array_equal(wide.test, same.test)
+    assert wide.overlap(13) == 0 and wide.overlap(9) == 0
+    assert wide.test.sum() < narrow.test.sum()  # a wider buffer keeps fewer test pixels
+
+
+def test_resume_refuses_a_folder_made_with_other_settings(scene: Scene, tmp_path: Path) -> None:
+    config = _config(model="svm", window=None, runs=2)
+    first = run_experiment(config, tmp_path, scene=scene, progress=False, log=lambda _: None)
+    more = run_experiment(
+        _config(model="svm", window=None, runs=3), tmp_path, scene=scene, resume=True,
+        progress=False, log=lambda _: None,
+    )  # more seeds of the same settings: the finished ones are reused
+    assert [r["oa"] for r in more["runs"][:2]] == [r["oa"] for r in first["runs"]]
+    with pytest.raises(ValueError, match=r"^resume: .*seed3 was made with train_fraction=0.3, "
+                       r"this run asks for train_fraction=0.2; use another output folder"):
+        run_experiment(
+            _config(model="svm", window=None, runs=2, train_fraction=0.2), tmp_path,
+            scene=scene, resume=True, progress=False, log=lambda _: None,
+        )

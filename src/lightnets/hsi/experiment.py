@@ -11,14 +11,17 @@ run folder. Each run writes ``config.json`` (settings, seed, split, versions, ha
 The classifier is any registered hyperspectral model, or ``"svm"``: the RBF SVM of
 :mod:`lightnets.hsi.svm` on each pixel's reduced spectrum (no epochs, so no history, model
 file or checkpoint). ``window=None`` is the model's own window (25 for HybridSN, 13 SSFTT, 5
-Hamida3D, 1 Hu1D and the SVM); the split's buffers and the overlap use that window.
+Hamida3D, 1 Hu1D and the SVM); the overlap is measured at that window, and the disjoint
+splits' buffer is ``buffer`` (default: the window; a larger one lets models of different
+windows share one test set). ``resume`` reuses or continues a run folder only when it was made
+with the same settings.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,7 @@ class ExperimentConfig:
     whiten: bool = True
     pca_fit: str = "scene"
     window: int | None = None
+    buffer: int | None = None
     split: str = "random"
     train_fraction: float = 0.3
     per_class: int = 50
@@ -115,7 +119,19 @@ class ExperimentConfig:
         if self.split != "per-class" and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
         self.train_config(self.seed)  # checks the optimisation settings before any work
+        self.batching = "random" if self.batching is None else self.batching
         self.window = resolve_window(self.model, self.window)
+        if self.buffer is None:
+            self.buffer = self.window
+        elif (
+            isinstance(self.buffer, bool)
+            or not isinstance(self.buffer, int)
+            or self.buffer < self.window
+            or self.buffer % 2 == 0
+        ):
+            raise bad_value(
+                "buffer", f"an odd integer >= the window ({self.window})", self.buffer
+            )
 
     def train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(
@@ -142,14 +158,14 @@ def make_split(scene: Scene, config: ExperimentConfig, seed: int) -> Split:
         )
     elif config.split == "regions":
         split = region_split(
-            scene.gt, train_fraction=config.train_fraction, window=config.window, seed=seed
+            scene.gt, train_fraction=config.train_fraction, window=config.buffer, seed=seed
         )
     else:
         split = block_split(
             scene.gt,
             block_size=config.block_size,
             train_fraction=config.train_fraction,
-            window=config.window,
+            window=config.buffer,
             seed=seed,
         )
     if config.val_fraction > 0:
@@ -339,6 +355,33 @@ def run_svm_once(
     return metrics
 
 
+# Settings that may change between a run and its resumption: they do not change the run.
+_RESUMABLE = ("runs", "data_dir", "device")
+
+
+def check_same_settings(run_dir: Path, config: ExperimentConfig) -> None:
+    """Refuse to resume ``run_dir`` when its ``config.json`` records other settings than
+    ``config`` (else a finished run of another protocol would be reported as this one's)."""
+    path = run_dir / "config.json"
+    if not path.exists():
+        return
+    import json
+
+    try:
+        saved = json.loads(path.read_text())["experiment"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"resume: {path} is not a run's config.json ({err})") from None
+    now = asdict(config)
+    for key in sorted(set(saved) | set(now)):
+        if key in _RESUMABLE or saved.get(key, "(absent)") == now.get(key, "(absent)"):
+            continue
+        raise ValueError(
+            f"resume: {run_dir} was made with {key}={saved.get(key, '(absent)')!r}, this "
+            f"run asks for {key}={now.get(key, '(absent)')!r}; use another output folder or "
+            "run without resume"
+        )
+
+
 def run_experiment(
     config: ExperimentConfig,
     out: str | Path,
@@ -356,6 +399,8 @@ def run_experiment(
     for i in range(config.runs):
         seed = config.seed + i
         run_dir = out if config.runs == 1 else out / f"seed{seed}"
+        if resume:
+            check_same_settings(run_dir, config)
         if (
             resume
             and (run_dir / "metrics.json").exists()
