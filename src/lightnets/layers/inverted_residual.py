@@ -57,4 +57,6 @@ class InvertedResidual(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.block(x)
-        return x + out if self.use_residual else out
+        if self.use_residual:
+            out += x  # in place, as torchvision: ``out`` is the projection's fresh output
+        return out

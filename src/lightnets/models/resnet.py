@@ -103,6 +103,13 @@ def projection(in_chs: int, out_chs: int, stride: int) -> nn.Module:
     return ConvNormAct(in_chs, out_chs, 1, stride, act=None)
 
 
+def _add_shortcut(out: Tensor, shortcut: Tensor, act: nn.Module) -> Tensor:
+    """``act(out + shortcut)``, adding in place as torchvision's blocks do (no new batch-sized
+    tensor per block): ``out`` is a fresh BN, conv or gating product no backward pass needs."""
+    out += shortcut
+    return act(out)
+
+
 class BasicBlock(nn.Module):
     """Two 3×3 convs (Fig. 5 left), [attention], plus the shortcut, then ReLU."""
 
@@ -128,7 +135,7 @@ class BasicBlock(nn.Module):
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.act(self.attention(self.residual(x)) + self.shortcut(x))
+        return _add_shortcut(self.attention(self.residual(x)), self.shortcut(x), self.act)
 
 
 class Bottleneck(nn.Module):
@@ -163,7 +170,7 @@ class Bottleneck(nn.Module):
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.act(self.attention(self.residual(x)) + self.shortcut(x))
+        return _add_shortcut(self.attention(self.residual(x)), self.shortcut(x), self.act)
 
 
 _BLOCK_TYPES: dict[str, type[BasicBlock] | type[Bottleneck]] = {
