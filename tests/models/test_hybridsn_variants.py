@@ -83,6 +83,22 @@ def test_lite_pooling_starts_as_the_average() -> None:
         assert (model.pool(f).flatten(1) - f.mean((2, 3))).abs().max() < 1e-6
 
 
+def test_lite_pool_maps_widen_the_pooling_and_the_dense_layer_only() -> None:
+    for m in (1, 3):
+        model = lightnets.create_model("hybridsn_lite", pool_maps=m)
+        assert _count(model) == _lite_count(30, 25, 16) + (m - 1) * 64 * (17 * 17 + 128)
+        assert tuple(model.pool.weight.shape) == (64 * m, 1, 17, 17)
+    torch.manual_seed(0)
+    model = lightnets.create_model("hybridsn_lite", bands=16, window=11, num_classes=5,
+                                   pool_maps=3)
+    cube = torch.randn(16, 13, 12)
+    scene = engine.predict_scene(model, cube, device="cpu")
+    patches = engine.predict_patches(model, cube, engine.scene_positions(13, 12), device="cpu")
+    assert (scene - patches.T.reshape(5, 13, 12)).abs().max() < TOL
+    with pytest.raises(ValueError, match=r"^pool_maps: expected an integer >= 1, got 0"):
+        lightnets.create_model("hybridsn_lite", pool_maps=0)
+
+
 @pytest.mark.parametrize("name", ["hybridsn_se", "hybridsn_cbam"])
 def test_attention_variants_are_hybridsn_plus_a_block_in_the_head(name: str) -> None:
     model = lightnets.create_model(name, window=11, num_classes=6).eval()

@@ -54,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._checks import bad_value
+from .._checks import bad_value, check_int
 from ..layers import CBAM, SqueezeExcite
 from .hybridsn import (
     CONV2D_FILTERS,
@@ -128,7 +128,16 @@ class SeparableConv(nn.Module):
 
 
 class HybridSNLite(HybridSNBase):
-    """HybridSN with depthwise-separable convolutions and a learned global pooling head."""
+    """HybridSN with depthwise-separable convolutions and a learned global pooling head.
+
+    ``pool_maps`` learned poolings per feature channel (the global depthwise convolution's
+    channel multiplier; 1 by default) feed the dense layer: ``pool_maps`` = m makes the head a
+    rank-m-per-channel factorisation of HybridSN's 17·17·64 → 256 dense layer.
+    """
+
+    def __init__(self, *, pool_maps: int = 1, **kwargs: Any) -> None:
+        self.pool_maps = check_int("pool_maps", pool_maps, minimum=1)
+        super().__init__(**kwargs)
 
     def _build(self) -> None:
         c1, c2, c3 = CONV3D_FILTERS
@@ -139,9 +148,10 @@ class HybridSNLite(HybridSNBase):
         folded = c3 * (self.bands - (k1 - 1) - (k2 - 1) - (k3 - 1))
         self.conv4 = SeparableConv(folded, CONV2D_FILTERS, (3, 3), dims=2)
         fw = self.feature_window
-        self.pool = nn.Conv2d(CONV2D_FILTERS, CONV2D_FILTERS, fw, groups=CONV2D_FILTERS, bias=False)
+        pooled = CONV2D_FILTERS * self.pool_maps
+        self.pool = nn.Conv2d(CONV2D_FILTERS, pooled, fw, groups=CONV2D_FILTERS, bias=False)
         hidden = HIDDEN_UNITS[-1]
-        self.fc = nn.Linear(CONV2D_FILTERS, hidden)
+        self.fc = nn.Linear(pooled, hidden)
         self.num_features = hidden
         self.head_drop = nn.Dropout(self.drop_rate)
         self.classifier = nn.Linear(hidden, self.num_classes)
