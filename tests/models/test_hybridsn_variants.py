@@ -21,11 +21,14 @@ def _count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _lite_count(bands: int, window: int, classes: int) -> int:
+def _lite_count(bands: int, window: int, classes: int, separable_3d: bool = False) -> int:
     """The module's layer table for hybridsn_lite."""
     folded = 32 * (bands - 12)
     fw = window - 8
-    convs = (8 * 63 + 8) + (8 * 45 + 8 + 8 * 16 + 16) + (16 * 27 + 16 + 16 * 32 + 32)
+    if separable_3d:
+        convs = (8 * 63 + 8) + (8 * 45 + 8 + 8 * 16 + 16) + (16 * 27 + 16 + 16 * 32 + 32)
+    else:
+        convs = (8 * 63 + 8) + (8 * 16 * 45 + 16) + (16 * 32 * 27 + 32)
     conv4 = folded * 9 + folded + folded * 64 + 64
     return convs + conv4 + 64 * fw * fw + (64 * 128 + 128) + (128 * classes + classes)
 
@@ -35,7 +38,7 @@ def _lite_count(bands: int, window: int, classes: int) -> int:
     [
         ("hybridsn_se", HYBRIDSN_IP + (64 * 4 + 4) + (4 * 64 + 64)),  # 5,122,756
         ("hybridsn_cbam", HYBRIDSN_IP + (64 * 4 + 4) + (4 * 64 + 64) + 2 * 49),  # 5,122,854
-        ("hybridsn_lite", 73_584),
+        ("hybridsn_lite", 91_712),
     ],
 )
 def test_parameter_counts_for_indian_pines(name: str, expected: int) -> None:
@@ -43,6 +46,8 @@ def test_parameter_counts_for_indian_pines(name: str, expected: int) -> None:
     assert _count(model) == expected
     if name == "hybridsn_lite":
         assert _lite_count(30, 25, 16) == expected
+        separable = lightnets.create_model(name, separable_3d=True)
+        assert _count(separable) == _lite_count(30, 25, 16, separable_3d=True) == 73_584
 
 
 @pytest.mark.parametrize(
@@ -64,7 +69,10 @@ def test_lite_layers_are_separable_valid_and_stride_one() -> None:
     assert isinstance(model, HybridSNLite) and model.feature_window == 17
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d))]
     assert all(set(c.stride) == {1} and set(c.padding) == {0} for c in convs)
-    assert [c.groups for c in convs] == [1, 8, 1, 16, 1, 576, 1, 64]
+    assert [c.groups for c in convs] == [1, 1, 1, 576, 1, 64]
+    separable = lightnets.create_model("hybridsn_lite", separable_3d=True)
+    groups = [m.groups for m in separable.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d))]
+    assert groups == [1, 8, 1, 16, 1, 576, 1, 64]
     assert tuple(model.pool.weight.shape) == (64, 1, 17, 17)
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     x = torch.randn(2, 30, 25, 25)
@@ -83,20 +91,25 @@ def test_lite_pooling_starts_as_the_average() -> None:
         assert (model.pool(f).flatten(1) - f.mean((2, 3))).abs().max() < 1e-6
 
 
-def test_lite_pool_maps_widen_the_pooling_and_the_dense_layer_only() -> None:
+def test_lite_options_keep_the_scene_path_exact() -> None:
     for m in (1, 3):
         model = lightnets.create_model("hybridsn_lite", pool_maps=m)
         assert _count(model) == _lite_count(30, 25, 16) + (m - 1) * 64 * (17 * 17 + 128)
         assert tuple(model.pool.weight.shape) == (64 * m, 1, 17, 17)
     torch.manual_seed(0)
-    model = lightnets.create_model("hybridsn_lite", bands=16, window=11, num_classes=5,
-                                   pool_maps=3)
     cube = torch.randn(16, 13, 12)
-    scene = engine.predict_scene(model, cube, device="cpu")
-    patches = engine.predict_patches(model, cube, engine.scene_positions(13, 12), device="cpu")
-    assert (scene - patches.T.reshape(5, 13, 12)).abs().max() < TOL
+    for kwargs in ({"pool_maps": 3}, {"separable_3d": True}):
+        model = lightnets.create_model(
+            "hybridsn_lite", bands=16, window=11, num_classes=5, **kwargs
+        )
+        scene = engine.predict_scene(model, cube, device="cpu")
+        every = engine.scene_positions(13, 12)
+        patches = engine.predict_patches(model, cube, every, device="cpu")
+        assert (scene - patches.T.reshape(5, 13, 12)).abs().max() < TOL
     with pytest.raises(ValueError, match=r"^pool_maps: expected an integer >= 1, got 0"):
         lightnets.create_model("hybridsn_lite", pool_maps=0)
+    with pytest.raises(ValueError, match=r"^separable_3d: expected True or False, got 'yes'"):
+        lightnets.create_model("hybridsn_lite", separable_3d="yes")
 
 
 @pytest.mark.parametrize("name", ["hybridsn_se", "hybridsn_cbam"])
