@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment_info()
     say(f"machine : {env['cpu']}, {env['cpu_count']} logical CPUs, "
-          f"torch threads {env['torch_threads']}, device cpu")
+         f"torch threads {env['torch_threads']}, device cpu")
     say(f"versions: python {env['python']}, torch {env['torch']}, "
-          f"lightnets {env['lightnets']}")
+         f"lightnets {env['lightnets']}")
     say(f"load avg: {load()} (1/5/15 min) at start")
 
     scene = load_scene("indian_pines", data_dir=args.data_dir)
@@ -79,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     height, width = cube.shape[1:]
     n_train, n_scene = len(positions), height * width
     say(f"data    : Indian Pines {height}×{width} from {scene.metadata.get('source', '?')}, "
-          f"PCA {BANDS}, {n_train} training pixels (30 % stratified)")
+         f"PCA {BANDS}, {n_train} training pixels (30 % stratified)")
 
     torch.manual_seed(0)
     base = lightnets.create_model("hybridsn", bands=BANDS, window=WINDOW,
                                   num_classes=scene.num_classes)
     say(f"model   : hybridsn, {sum(p.numel() for p in base.parameters()):,} parameters, "
-          f"window {WINDOW}, batch {BATCH}\n")
+         f"window {WINDOW}, batch {BATCH}\n")
 
     def epoch_seconds(path: str, batching: str, pos: np.ndarray, y: np.ndarray) -> float:
         model = copy.deepcopy(base)
@@ -100,14 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         times = [epoch_seconds("scene", rule, positions, labels) for _ in range(epochs)]
         scene_epochs[rule] = min(times)
         say(f"scene path epoch, {rule:7s} batches : {scene_epochs[rule]:8.2f} s "
-              f"(min of {epochs}: {', '.join(f'{t:.2f}' for t in times)})")
+             f"(min of {epochs}: {', '.join(f'{t:.2f}' for t in times)})")
 
     gen = torch.Generator().manual_seed(1)
     subset = torch.randperm(n_train, generator=gen)[: patch_batches * BATCH].numpy()
     part = epoch_seconds("patch", "random", positions[subset], labels[subset])
     patch_epoch = part * n_train / len(subset)
     say(f"patch path epoch, random batches  : {patch_epoch:8.2f} s "
-          f"(SCALED: {part:.2f} s for {len(subset)} pixels × {n_train / len(subset):.2f})")
+         f"(SCALED: {part:.2f} s for {len(subset)} pixels × {n_train / len(subset):.2f})")
 
     model = copy.deepcopy(base)
     scene_map = min(timed(lambda: engine.predict_scene(model, cube, device="cpu"))
@@ -118,16 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     part = timed(lambda: engine.predict_patches(model, cube, some, device="cpu"))
     patch_map = part * n_scene / len(some)
     say(f"patch path map                     : {patch_map:8.2f} s "
-          f"(SCALED: {part:.2f} s for {len(some)} pixels × {n_scene / len(some):.2f})")
+         f"(SCALED: {part:.2f} s for {len(some)} pixels × {n_scene / len(some):.2f})")
 
     say("")
     for rule, seconds in scene_epochs.items():
         say(f"ratio, training epoch, patch / scene ({rule:7s}): "
-              f"{patch_epoch / seconds:6.1f}×")
+             f"{patch_epoch / seconds:6.1f}×")
     say(f"ratio, full-scene map, patch / scene           : {patch_map / scene_map:6.1f}×")
     say(f"paper protocol (100 epochs, random batches, one map), from these times: scene path "
-          f"{(100 * scene_epochs['random'] + scene_map) / 60:.1f} min, patch path "
-          f"{(100 * patch_epoch + patch_map) / 60:.1f} min (paper: 14.1 min on a GTX 1060)")
+         f"{(100 * scene_epochs['random'] + scene_map) / 60:.1f} min, patch path "
+         f"{(100 * patch_epoch + patch_map) / 60:.1f} min (paper: 14.1 min on a GTX 1060)")
     say(f"load avg: {load()} (1/5/15 min) at end — the seconds are rough on a shared machine")
     if args.docs:
         write_page(Path(args.docs), lines, argv if argv is not None else sys.argv[1:])

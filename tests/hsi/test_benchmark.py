@@ -109,6 +109,10 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
             {"settings": {"buffer": 3}},
             r"^buffer: expected an odd integer >= the window \(\d+\), got 3",
         ),
+        (
+            {"settings": {"buffer": 0}},
+            r"^buffer: expected an odd integer >= the window \(\d+\), got 0",
+        ),
     ],
 )
 def test_bad_arguments_name_the_argument_before_any_run(

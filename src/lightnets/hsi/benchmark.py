@@ -123,7 +123,8 @@ def run_benchmark(
         for p in protocol_names
         for m in model_names
     }
-    buffer = buffer or max(c.window for c in configs.values())
+    if buffer is None:
+        buffer = max(c.window for c in configs.values())
     configs = {
         key: replace(c, buffer=buffer) if PROTOCOLS[key[0]]["split"] == "regions" else c
         for key, c in configs.items()

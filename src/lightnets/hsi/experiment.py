@@ -19,6 +19,7 @@ with the same settings.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -67,14 +68,20 @@ def resolve_window(model: str, window: int | None) -> int:
     if model == SVM:
         if window is None:
             return 1
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1 or window % 2 == 0:
-            raise bad_value("window", "an odd integer >= 1", window)
-        return window
+        return _odd_at_least("window", window, 1, "1")
     known = list_models(task="hsi")
     if model not in known:
         raise bad_value("model", f"{SVM!r} or a hyperspectral model ({', '.join(known)})", model)
     with torch.device("meta"):
         return create_model(model, window=window).window
+
+
+def _odd_at_least(name: str, value: Any, minimum: int, what: str) -> int:
+    """``value`` when it is an odd integer >= ``minimum`` (described as ``what``), else the
+    error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value % 2 == 0:
+        raise bad_value(name, f"an odd integer >= {what}", value)
+    return value
 
 
 @dataclass
@@ -121,17 +128,11 @@ class ExperimentConfig:
         self.train_config(self.seed)  # checks the optimisation settings before any work
         self.batching = "random" if self.batching is None else self.batching
         self.window = resolve_window(self.model, self.window)
-        if self.buffer is None:
-            self.buffer = self.window
-        elif (
-            isinstance(self.buffer, bool)
-            or not isinstance(self.buffer, int)
-            or self.buffer < self.window
-            or self.buffer % 2 == 0
-        ):
-            raise bad_value(
-                "buffer", f"an odd integer >= the window ({self.window})", self.buffer
-            )
+        self.buffer = (
+            self.window
+            if self.buffer is None
+            else _odd_at_least("buffer", self.buffer, self.window, f"the window ({self.window})")
+        )
 
     def train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(
@@ -365,8 +366,6 @@ def check_same_settings(run_dir: Path, config: ExperimentConfig) -> None:
     path = run_dir / "config.json"
     if not path.exists():
         return
-    import json
-
     try:
         saved = json.loads(path.read_text())["experiment"]
     except (ValueError, KeyError, TypeError) as err:
@@ -406,8 +405,6 @@ def run_experiment(
             and (run_dir / "metrics.json").exists()
             and not (run_dir / "checkpoint.pt").exists()
         ):
-            import json
-
             runs.append(
                 {
                     k: v
