@@ -283,3 +283,12 @@ def test_resume_refuses_a_folder_made_with_other_settings(scene: Scene, tmp_path
             _config(model="svm", window=None, runs=2, train_fraction=0.2), tmp_path,
             scene=scene, resume=True, progress=False, log=lambda _: None,
         )
+
+
+def test_resume_names_a_corrupt_config_json(scene: Scene, tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"^resume: .*config.json is not a run's config.json"):
+        run_experiment(
+            _config(model="svm", window=None), tmp_path, scene=scene, resume=True,
+            progress=False, log=lambda _: None,
+        )
