@@ -38,9 +38,11 @@ def page(report_text: str, argv: Sequence[str]) -> str:
         f"Command: `{command}`.",
         "",
         "Each network and batch size is one interleaved run: every round times one forward "
-        "pass of each path in rotated order, so all paths meet the same load. *time / "
-        "torchvision* is the median time divided by torchvision eager's (below 1: faster); "
-        "*speed-up* is its inverse.",
+        "pass of each path in rotated order, so all paths meet the same load. Each network "
+        "is measured in a fresh process (unless `--same-process`), so that none meets the "
+        "allocator state an earlier network left. ONNX Runtime's threads spin while a run "
+        "lasts and stop when it returns. *time / torchvision* is the median time divided by "
+        "torchvision eager's (below 1: faster); *speed-up* is its inverse.",
         "",
         report_text,
         "",

@@ -16,19 +16,25 @@ timed together with the deployment paths of the twin, one interleaved run
   calibrated on random normal images: the timing is representative, its accuracy is not
   (``benchmarks/int8_digits.py`` measures INT8 accuracy on real data).
 
-ONNX Runtime gets the same number of threads as PyTorch, and its idle threads sleep instead
-of spinning so that it does not slow down whatever runs after it. A machine that is busy with
-other work gives meaningless ratios, so :func:`run_bench` refuses to run (and to report)
-while the 1-minute load average per logical core exceeds ``max_load``.
+ONNX Runtime gets the same number of threads as PyTorch; its pool threads spin while a run
+lasts and stop spinning when it returns, so that it takes no CPU time from whatever runs
+next. Each network is measured in a fresh process (``isolate=True``): the allocator state
+that one network leaves behind changes the next one's eager time (MobileNetV3-Large at batch
+32 after MobileNetV2: torchvision's time fell by a sixth, the twin's did not), and the
+twins should meet the same history, which is none. A machine that is busy with other work
+gives meaningless ratios, so :func:`run_bench` refuses to run (and to report) while the
+1-minute load average per logical core exceeds ``max_load``.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +57,7 @@ PATHS = (
 BASELINE = PATHS[0]
 DEFAULT_MAX_LOAD = 0.25  # 1-minute load average per logical core
 CALIBRATION_IMAGES = 16
+BOOTSTRAP = 2000  # resamples of the rounds behind a ratio's interval
 
 
 class MachineBusyError(RuntimeError):
@@ -74,6 +81,20 @@ class BenchRow:
             return None
         return self.results[path].median_ms / self.results[BASELINE].median_ms
 
+    def ratio_interval(self, path: str, level: float = 0.95) -> tuple[float, float] | None:
+        """A bootstrap interval of :meth:`ratio` at ``level``: the rounds are resampled
+        together (round *i* of every path met the same load), :data:`BOOTSTRAP` times, with
+        a fixed seed so that the same timings give the same interval."""
+        if path not in self.results:
+            return None
+        ours = np.asarray(self.results[path].times_ms)
+        base = np.asarray(self.results[BASELINE].times_ms)
+        n = min(len(ours), len(base))
+        rounds = np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP, n))
+        ratios = np.median(ours[:n][rounds], axis=1) / np.median(base[:n][rounds], axis=1)
+        lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
+        return float(lo), float(hi)
+
 
 @dataclass
 class BenchReport:
@@ -92,6 +113,7 @@ class BenchReport:
     max_load: float
     forced: bool
     environment: dict[str, Any] = field(default_factory=dict)
+    isolated: bool = False  # each network timed in a fresh process
 
 
 def twin_models(pattern: str = "*") -> list[str]:
@@ -168,14 +190,14 @@ def _ort_paths(ours: nn.Module, shape: tuple[int, ...], threads: int, calibratio
     missing: dict[str, str] = {}
     try:
         fp32 = export_onnx(ours, tmp / "fp32.onnx", input_size=shape, dynamic_batch=True).path
-        modules["ORT fp32"] = OrtModule(ort_session(fp32, threads=threads, spinning=False))
+        modules["ORT fp32"] = OrtModule(ort_session(fp32, threads=threads))
     except Exception as err:  # report the path as missing, keep the others
         return modules, {"ORT fp32": _reason(err), "ORT int8": "no fp32 graph"}
     try:
         rng = np.random.default_rng(0)
         images = rng.standard_normal((calibration, *shape)).astype(np.float32)
         int8 = quantize_onnx(fp32, tmp / "int8.onnx", images).path
-        modules["ORT int8"] = OrtModule(ort_session(int8, threads=threads, spinning=False))
+        modules["ORT int8"] = OrtModule(ort_session(int8, threads=threads))
     except Exception as err:
         missing["ORT int8"] = _reason(err)
     return modules, missing
@@ -225,6 +247,19 @@ def bench_model(
     return rows
 
 
+def _in_fresh_process(name: str, batches: Sequence[int], options: dict[str, Any]
+                      ) -> list[BenchRow]:
+    """:func:`bench_model` in a new interpreter (spawned, so nothing is inherited)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_bench_in_child, name, list(batches), options).result()
+
+
+def _bench_in_child(name: str, batches: list[int], options: dict[str, Any]) -> list[BenchRow]:
+    """The child's entry point: its own module's :func:`bench_model`, looked up there."""
+    return bench_model(name, batches, **options)
+
+
 def run_bench(
     pattern: str = "*",
     batches: Sequence[int] = (1, 32),
@@ -237,9 +272,11 @@ def run_bench(
     calibration: int = CALIBRATION_IMAGES,
     max_load: float = DEFAULT_MAX_LOAD,
     force: bool = False,
+    isolate: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> BenchReport:
-    """Time every path (module docstring) for the twins matching ``pattern``.
+    """Time every path (module docstring) for the twins matching ``pattern``, each network
+    in a fresh process unless ``isolate`` is False.
 
     Raises :class:`MachineBusyError` before measuring when the machine is busy, and afterwards when
     the load beyond this run's own threads rose above ``max_load`` per core meanwhile, unless
@@ -264,9 +301,10 @@ def run_bench(
     for name in names:
         if log is not None:
             log(f"timing {name} (batch {', '.join(map(str, batches))}) ...")
-        rows += bench_model(name, batches, input_size=input_size, threads=threads,
-                            repeats=repeats, warmup=warmup, try_compile=try_compile,
-                            calibration=calibration)
+        options = {"input_size": input_size, "threads": threads, "repeats": repeats,
+                   "warmup": warmup, "try_compile": try_compile, "calibration": calibration}
+        rows += _in_fresh_process(name, batches, options) if isolate else bench_model(
+            name, batches, **options)
     after = load_average()
     # This run's own busy threads raise the 1-minute average by threads·(1 − e^(−t/60)).
     own = threads * (1 - math.exp(-(time.monotonic() - started) / 60))
@@ -276,4 +314,4 @@ def run_bench(
     from ..runs import environment_info
 
     return BenchReport(rows, input_size, threads, repeats, warmup, calibration, before, after,
-                       own, cores, float(max_load), force, environment_info())
+                       own, cores, float(max_load), force, environment_info(), isolate)

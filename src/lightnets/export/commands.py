@@ -147,6 +147,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help="refuse above this 1-minute load average per logical core "
                         f"(default: {DEFAULT_MAX_LOAD})")
     p.add_argument("--force", action="store_true", help="report even on a busy machine")
+    p.add_argument("--same-process", action="store_true",
+                   help="time every network in this process (default: each in a fresh one, "
+                        "so that no network meets the allocator state another left)")
 
 
 def bench_from_args(args: argparse.Namespace) -> Any:
@@ -167,6 +170,7 @@ def bench_from_args(args: argparse.Namespace) -> Any:
         calibration=args.calibration,
         max_load=args.max_load,
         force=args.force,
+        isolate=not args.same_process,
         log=lambda msg: print(msg, file=sys.stderr),
     )
 
