@@ -7,14 +7,21 @@ files and the map grid under ``--out``, then ``docs/hsi-models.md`` and
 ``docs/figures/hsi_models_maps.png``; prints the page. The full run takes hours on a 2-core
 CPU; ``--resume`` reuses finished runs and continues interrupted ones.
 
-    python benchmarks/hsi_models.py --runs 5 --epochs 100 --resume
+The default ``--out`` is ``benchmarks/results/hsi_models``, whose light files are kept in the
+repository (each run's ``config.json`` with its settings, machine, versions and date,
+``metrics.json``, ``history.csv``, ``report.md``, and the first seed's ``prediction.npy``;
+model files, checkpoints and pictures are not): every figure of the page traces to the run
+that measured it, and a table too long for one sitting is continued with ``--resume``.
+
+    python benchmarks/hsi_models.py --runs 3 --protocols paper10,blocks --resume
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from datetime import date
+from collections import Counter
 from pathlib import Path
 
 from lightnets.hsi.benchmark import MODELS, PROTOCOLS, BenchmarkRow, run_benchmark
@@ -22,6 +29,7 @@ from lightnets.hsi.benchmark_report import markdown_table
 from lightnets.runs import atomic_write_bytes, environment_info
 
 FIGURE = "hsi_models_maps.png"
+RESULTS = Path(__file__).resolve().parent / "results" / "hsi_models"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,14 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", default=",".join(PROTOCOLS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: CUDA if any)")
-    parser.add_argument("--out", default="runs/bench_hsi_models", help="runs and table files")
+    parser.add_argument("--out", default=str(RESULTS),
+                        help="runs and table files (default: the kept records, "
+                             "benchmarks/results/hsi_models)")
     parser.add_argument("--docs", default="docs", help="where the page and its figure go")
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --out")
     parser.add_argument("--buffer", type=int, default=None,
                         help="blocks buffer (default: the largest window of --models)")
     args = parser.parse_args(argv)
 
-    env = environment_info()
     rows = run_benchmark(
         "indian_pines",
         args.out,
@@ -53,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     docs = Path(args.docs)
     atomic_write_bytes(docs / "figures" / FIGURE, (Path(args.out) / "maps.png").read_bytes())
-    page = _page(rows, args, env)
+    page = _page(rows, args, environment_info())
     atomic_write_bytes(docs / "hsi-models.md", page.encode())
     print(page)
     return 0
@@ -66,12 +75,9 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
         [
             "# Hyperspectral classifiers on Indian Pines: one table under fair protocols",
             "",
-            f"Measured {date.today().isoformat()} on {env['cpu']} ({env['cpu_count']} cores, "
-            f"{env['torch_threads']} torch threads, GPU: {env['cuda'] or 'none'}), Python "
-            f"{env['python']}, torch {env['torch']}, numpy {env['numpy']}, lightnets "
-            f"{env['lightnets']}; {args.runs} seeds (0…{args.runs - 1}), {args.epochs} epochs; "
-            f"1-min load average {env.get('load_average_1min', 'n/a')} at the start (seconds "
-            "are rough on a shared machine).",
+            f"{args.runs} seeds (0…{args.runs - 1}) per model and protocol, {args.epochs} "
+            f"epochs. {_provenance(rows)} Page written with Python {env['python']}, torch "
+            f"{env['torch']}, numpy {env['numpy']}, lightnets {env['lightnets']}.",
             "",
             f"Command: `{command.strip()}`",
             "",
@@ -87,13 +93,46 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "region, and only test pixels whose 25×25 neighbourhood (the largest window of the "
             "models) holds no training pixel kept, so every model is trained and tested on the "
             "same pixels of each seed. *Overlap* is the share of test pixels whose window (the "
-            "model's) contains a training pixel. The HybridSN runs are those of "
-            "[hsi-indian-pines.md](hsi-indian-pines.md) (same settings, checked on resume).",
+            "model's) contains a training pixel. Every run's settings, machine, curves and "
+            "metrics are kept in `benchmarks/results/hsi_models/runs/<protocol>/<model>/`.",
             "",
+            *_missing(rows),
             markdown_table(rows),
             f"![maps of the first seed](figures/{FIGURE})",
             "",
         ]
+    )
+
+
+def _missing(rows: list[BenchmarkRow]) -> list[str]:
+    """A line naming the models and protocols of the full benchmark this table lacks."""
+    models = [m for m in MODELS if m not in {r.model for r in rows}]
+    protocols = [p for p in PROTOCOLS if p not in {r.protocol for r in rows}]
+    if not models and not protocols:
+        return []
+    lacking = [f"models {', '.join(models)}" if models else "",
+               f"protocols {', '.join(protocols)}" if protocols else ""]
+    return [f"Not run for this table yet: {'; '.join(x for x in lacking if x)}.", ""]
+
+
+def _provenance(rows: list[BenchmarkRow]) -> str:
+    """Where and when the runs behind ``rows`` were measured, read from their config.json."""
+    machines: Counter[str] = Counter()
+    dates: list[str] = []
+    for row in rows:
+        for config in sorted(row.folder.glob("**/config.json")):
+            env = json.loads(config.read_text())["environment"]
+            machines[
+                f"{env['cpu']} ({env['cpu_count']} cores, {env['torch_threads']} torch "
+                f"thread(s), GPU: {env['cuda'] or 'none'}; torch {env['torch']})"
+            ] += 1
+            if "utc" in env:
+                dates.append(env["utc"][:10])
+    where = "; ".join(f"{n} on {m}" for m, n in machines.most_common())
+    when = f", between {min(dates)} and {max(dates)} (UTC)" if dates else ""
+    return (
+        f"Runs: {where}{when}. Training and map seconds are wall-clock, under whatever else "
+        "the machine ran (each run's config.json records the load average at its start)."
     )
 
 

@@ -1,5 +1,6 @@
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +42,5 @@ def test_environment_info_records_versions() -> None:
     assert info["torch"] == torch.__version__
     assert info["cpu_count"] >= 1 and info["torch_threads"] >= 1
     assert info["lightnets"]
+    stamp = datetime.strptime(info["utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 60

@@ -16,6 +16,7 @@ import platform
 import sys
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,11 @@ def cpu_name() -> str:
 
 
 def environment_info() -> dict[str, Any]:
-    """Versions and hardware, recorded beside every result."""
+    """Versions, hardware and the time (UTC), recorded beside every result."""
     from . import __version__
 
     info: dict[str, Any] = {
+        "utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lightnets": __version__,
         "python": sys.version.split()[0],
         "torch": torch.__version__,

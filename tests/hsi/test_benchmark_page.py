@@ -1,0 +1,41 @@
+"""``benchmarks/hsi_models.py``'s page: where and when its runs were measured, what it lacks."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lightnets.hsi.benchmark import MODELS, PROTOCOLS, run_benchmark
+from lightnets.hsi.scenes import Scene
+from lightnets.runs import cpu_name
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "hsi_models.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("hsi_models_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_page_names_its_runs_machine_dates_and_missing_rows(
+    synthetic_scene_factory, tmp_path: Path
+) -> None:
+    s = synthetic_scene_factory(height=20, width=18, bands=12, num_classes=3, seed=2)
+    scene = Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
+    rows = run_benchmark(scene, tmp_path, models=["svm"], protocols="paper30", runs=2,
+                         settings={"pca": 6}, log=lambda _: None)
+    page = _script()
+    today = datetime.now(timezone.utc).date().isoformat()
+    provenance = page._provenance(rows)
+    assert provenance.startswith(f"Runs: 2 on {cpu_name()} (")
+    assert f"between {today} and {today} (UTC)" in provenance
+    (missing, blank) = page._missing(rows)
+    assert blank == "" and missing.startswith("Not run for this table yet: models hu1d, ")
+    assert all(m in missing for m in MODELS if m != "svm") and "svm" not in missing
+    assert missing.endswith("; protocols paper10, blocks.")
+    every = [replace(rows[0], protocol=p, model=m) for p in PROTOCOLS for m in MODELS]
+    assert page._missing(every) == []
