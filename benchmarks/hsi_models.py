@@ -129,7 +129,10 @@ def _provenance(rows: list[BenchmarkRow]) -> str:
             if "utc" in env:
                 dates.append(env["utc"][:10])
     where = "; ".join(f"{n} on {m}" for m, n in machines.most_common())
-    when = f", between {min(dates)} and {max(dates)} (UTC)" if dates else ""
+    when = ""
+    if dates:
+        first, last = min(dates), max(dates)
+        when = f", on {first} (UTC)" if first == last else f", {first} to {last} (UTC)"
     return (
         f"Runs: {where}{when}. Training and map seconds are wall-clock, under whatever else "
         "the machine ran (each run's config.json records the load average at its start)."

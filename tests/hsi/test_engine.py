@@ -240,6 +240,35 @@ def test_an_epoch_is_the_same_on_both_paths(batching: str) -> None:
     assert moved > 1e-4  # the epoch did train
 
 
+def test_each_batch_takes_the_path_that_reads_fewer_pixels(monkeypatch) -> None:
+    model = _model(window=9)
+    pos = _random_positions(26, 22, 16, seed=3)  # scattered: region ≈ the whole 26×22 scene
+    box = engine._box(pos)
+    region = (box[2] - box[0] + 9) * (box[3] - box[1] + 9)
+    assert 4 * 81 < region < 16 * 81
+    assert engine.patches_cheaper(model, pos[:4])  # 4 windows read fewer pixels than the box
+    assert not engine.patches_cheaper(model, pos)  # 16 windows read more
+    compact = torch.tensor([[r, c] for r in range(10, 14) for c in range(5, 9)])
+    assert not engine.patches_cheaper(model, compact)  # 16 neighbours share one 12×12 block
+
+    # A 1×1-window network on i.i.d. batches: every batch goes window by window, so the
+    # scene-path epoch is the patch-path epoch, bit for bit, without one region convolution.
+    calls = []
+    real = engine.scene_logits
+    monkeypatch.setattr(engine, "scene_logits", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cube, pos, labels = _training_problem()
+    torch.manual_seed(0)
+    scene_model = lightnets.create_model("hu1d", bands=30, num_classes=5)
+    patch_model = copy.deepcopy(scene_model)
+    scene_loss = _epoch(scene_model, cube, pos, labels, path="scene")
+    assert not calls
+    assert scene_loss == _epoch(patch_model, cube, pos, labels, path="patch")
+    assert all(torch.equal(a, b) for a, b in zip(scene_model.parameters(),
+                                                 patch_model.parameters(), strict=True))
+    _epoch(_model(window=9), cube, pos, labels, path="scene")  # wide windows: regions
+    assert calls
+
+
 def test_an_epoch_is_reproducible_and_leaves_the_global_rng_alone() -> None:
     cube, pos, labels = _training_problem()
     a, b = _model(window=9), _model(window=9)

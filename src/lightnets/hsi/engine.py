@@ -36,7 +36,10 @@ bounding box plus the window margin; each pixel's ``feature_window²`` window of
 map is gathered in the batch's order and goes through ``forward_head``. So the dense layers
 (≈4.7 M multiply-adds per pixel for HybridSN, as on the patch path) run only on the batch's
 pixels, and dropout draws the same masks from the same RNG state as the patch path on the same
-batch: logits and gradients equal the patch path's.
+batch: logits and gradients equal the patch path's. A batch whose windows hold fewer pixels
+than its region (small windows, scattered pixels: Hu1D's 1×1 or Hamida3D's 5×5 windows under
+i.i.d. batches) is convolved window by window instead (:func:`patches_cheaper`), the same
+logits at a fraction of the cost.
 
 Batching rules. ``"random"``, the default on both paths, gives i.i.d. batches as the paper
 (a random permutation cut into batches). A batch of 256 pixels drawn from the whole scene
@@ -265,6 +268,22 @@ def scene_logits(
     if len(groups) > 1:
         windows = windows[torch.argsort(torch.cat(list(groups))).to(windows.device)]
     return model.forward_head(windows)
+
+
+def patches_cheaper(model: nn.Module, positions: Tensor, max_pixels: int = DEFAULT_MAX_PIXELS
+                    ) -> bool:
+    """Whether the patch path reads fewer input pixels for ``positions`` than the scene path.
+
+    The scene path convolves each region's box plus the window margin; the patch path one
+    ``window²`` patch per pixel. Both give the same logits, so a batch takes the cheaper: the
+    scene path for wide windows (HybridSN's 25×25 patches overlap heavily), the patch path for
+    scattered pixels with small windows (a 1-D spectral CNN, whose i.i.d. batch's "region"
+    is the whole scene).
+    """
+    w = model.window
+    boxes = [_box(positions[idx]) for idx in _regions(positions, max_pixels)]
+    region_area = sum((r1 - r0 + w) * (c1 - c0 + w) for r0, c0, r1, c1 in boxes)
+    return len(positions) * w * w < region_area
 
 
 def _box(positions: Tensor) -> tuple[int, int, int, int]:
@@ -508,8 +527,9 @@ def train_epoch(
 ) -> float:
     """One epoch of cross-entropy training on the pixels at ``positions``; returns the mean loss.
 
-    ``path``: ``"scene"`` (convolutions over each batch's region) or ``"patch"``; on the same
-    batches both give the same logits, gradients and dropout masks. ``batching``: ``"random"``
+    ``path``: ``"scene"`` (convolutions over each batch's region, or over its windows where
+    that reads fewer pixels: :func:`patches_cheaper`) or ``"patch"``; on the same batches
+    both give the same logits, gradients and dropout masks. ``batching``: ``"random"``
     (default: i.i.d. batches), ``"mixed"`` or ``"spatial"`` (faster, but compact batches train
     worse; see the module docstring). Batches and dropout masks are drawn from ``generator``
     alone (the global RNG is left untouched), so an epoch is reproducible from the generator's
@@ -554,7 +574,7 @@ def train_epoch(
             if path == "scene" and batching == "mixed":
                 local = torch.arange(len(idx)).split([len(g) for g in batch_groups])
                 logits = scene_logits(model, padded, p, groups=local)
-            elif path == "scene":
+            elif path == "scene" and not patches_cheaper(model, p, max_pixels):
                 logits = scene_logits(model, padded, p, max_pixels=max_pixels)
             else:
                 logits = patch_logits(model, padded, p)
