@@ -105,14 +105,11 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
 
 
 def _missing(rows: list[BenchmarkRow]) -> list[str]:
-    """A line naming the models and protocols of the full benchmark this table lacks."""
+    """A line naming the benchmark's models that this table lacks (none: no line)."""
     models = [m for m in MODELS if m not in {r.model for r in rows}]
-    protocols = [p for p in PROTOCOLS if p not in {r.protocol for r in rows}]
-    if not models and not protocols:
+    if not models:
         return []
-    lacking = [f"models {', '.join(models)}" if models else "",
-               f"protocols {', '.join(protocols)}" if protocols else ""]
-    return [f"Not run for this table yet: {'; '.join(x for x in lacking if x)}.", ""]
+    return [f"Not in this table yet: {', '.join(models)}.", ""]
 
 
 def _provenance(rows: list[BenchmarkRow]) -> str:
