@@ -71,8 +71,9 @@ def targets(report: BenchReport) -> list[str]:
         if row.model not in SPEEDUP_MODELS or row.batch != TARGET_BATCH:
             continue
         ratio, best = min((r, p) for p in PATHS[1:] if (r := row.ratio(p)) is not None)
-        slowest, fastest = row.ratio_interval(best) or (ratio, ratio)
-        low, high = 1 / fastest, 1 / slowest  # the speed-up's interval
+        interval = row.ratio_interval(best)
+        assert interval is not None  # ``best`` has a timing: its ratio was just taken
+        low, high = 1 / interval[1], 1 / interval[0]  # the speed-up's interval
         lines.append(
             f"  fastest lightnets path: {best}, {1 / ratio:.2f}× faster than torchvision eager "
             f"({_interval(low, high)}; target ≥ {TARGET_SPEEDUP}×: "
