@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from ._checks import bad_value, check_int
-from .runs import save_torch
+from .runs import load_torch, save_torch
 
 Row = dict[str, Any]
 
@@ -54,10 +54,11 @@ def restore(obj: Any, state: Any) -> None:
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any] | None:
-    """The checkpoint at ``path`` loaded on the CPU, or ``None`` when there is none."""
+    """The checkpoint at ``path`` loaded on the CPU (``weights_only=True``: no code runs), or
+    ``None`` when there is none."""
     if not Path(path).exists():
         return None
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return load_torch(path, "checkpoint")
 
 
 def config_differences(saved: Any, current: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,30 @@ def save_torch(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+def load_torch(path: str | os.PathLike, argument: str = "file") -> dict[str, Any]:
+    """A ``torch.save``d dict read with ``weights_only=True``: tensors, numbers, strings,
+    lists and dicts only, so a crafted file runs no code. One ValueError naming
+    ``argument`` when the file is unreadable, refused by the safe unpickler or not a dict."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{argument}: no file at {path}") from None
+    except Exception as err:  # refused global, truncated zip, not a torch file, ...
+        text = str(err).strip()
+        reason = text.splitlines()[0] if text else type(err).__name__
+        raise ValueError(
+            f"{argument}: expected a file saved by torch.save holding only tensors, numbers, "
+            f"strings, lists and dicts (read with weights_only=True), got {str(path)!r}, "
+            f"which could not be read safely ({reason})"
+        ) from None
+    if not isinstance(state, Mapping):
+        raise ValueError(
+            f"{argument}: expected a file holding a dict, got {str(path)!r} "
+            f"(holding a {type(state).__name__})"
+        )
+    return dict(state)
+
+
 def write_csv(path: str | os.PathLike, rows: list[Mapping[str, Any]]) -> Path:
     """Atomically write rows (dicts with the same keys) as CSV."""
     out = io.StringIO()

@@ -40,7 +40,8 @@ def test_fixed_variant_arguments_cannot_be_overridden(toy_entry) -> None:
 
 
 def test_pretrained_requires_a_torchvision_twin(toy_entry) -> None:
-    with pytest.raises(ValueError, match=r"^pretrained: expected a model that torchvision"):
+    expected = r"^pretrained: expected a model with torchvision.s published ImageNet weights \("
+    with pytest.raises(ValueError, match=expected + r"mobilenet_v2_100, .*got 'toy_net_050'"):
         lightnets.create_model("toy_net_050", pretrained=True)
 
 

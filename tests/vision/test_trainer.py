@@ -20,7 +20,7 @@ def _quiet(**kwargs):
 
 
 def _history(result) -> list[dict]:
-    timing = ("seconds", "eval_seconds", "images_per_s")
+    timing = ("seconds", "bn_seconds", "eval_seconds", "images_per_s")
     return [{k: v for k, v in row.items() if k not in timing} for row in result.history]
 
 

@@ -8,13 +8,19 @@ shape, else loading stops at the first disagreement with both names in the messa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
-from .registry import ModelEntry
+from ..runs import load_torch
+
+if TYPE_CHECKING:
+    from .registry import ModelEntry
 
 
 def map_torchvision_keys(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> dict:
@@ -41,27 +47,56 @@ def load_torchvision_state_dict(model: nn.Module, state_dict: Mapping[str, torch
     model.load_state_dict(map_torchvision_keys(model, state_dict))
 
 
-def load_pretrained(entry: ModelEntry, args: dict[str, Any]) -> nn.Module:
-    """Build ``entry`` with torchvision's published ImageNet weights."""
+def published_weights(entry: ModelEntry) -> Any:
+    """torchvision's default ImageNet weights (a ``WeightsEnum`` member) for ``entry``;
+    a ValueError naming the models that have such weights when it has none."""
     if entry.torchvision is None:
+        from .registry import get_entry, list_models
+
+        have = [n for n in list_models() if get_entry(n).torchvision is not None]
         raise ValueError(
-            f"pretrained: expected a model that torchvision publishes weights for, "
-            f"got {entry.name!r} (no torchvision twin)"
+            f"pretrained: expected a model with torchvision's published ImageNet weights "
+            f"({', '.join(have)}), got {entry.name!r}"
         )
-    if args.get("in_chans", 3) != 3:
-        raise ValueError(f"in_chans: expected 3 with pretrained=True, got {args['in_chans']!r}")
     from torchvision.models import get_model_weights
 
+    return get_model_weights(entry.torchvision).DEFAULT
+
+
+def weights_cache_file(weights: Any) -> Path:
+    """Where torch.hub keeps the file of ``weights`` (``$TORCH_HOME/hub/checkpoints/...``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
+
+
+def fetch_published_state_dict(entry: ModelEntry, *, progress: bool = True) -> dict[str, Any]:
+    """torchvision's ImageNet state dict for ``entry``, from torch.hub's cache, downloaded
+    there (with torchvision's checksum) when missing; offline, a FileNotFoundError that names
+    the file, its address and the folder to put it in."""
+    weights = published_weights(entry)
+    path = weights_cache_file(weights)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        match = re.search(r"-([a-f0-9]+)\.", path.name)
+        try:
+            torch.hub.download_url_to_file(
+                weights.url, str(path), match.group(1) if match else None, progress=progress
+            )
+        except Exception as err:  # offline, blocked, checksum mismatch
+            raise FileNotFoundError(
+                f"pretrained: torchvision's weights for {entry.name} ({weights}) are not in "
+                f"torch.hub's cache and could not be downloaded ({type(err).__name__}: {err}); "
+                f"put {path.name} from {weights.url} in {path.parent}"
+            ) from None
+    return load_torch(path, "pretrained")
+
+
+def load_pretrained(entry: ModelEntry, args: dict[str, Any]) -> nn.Module:
+    """Build ``entry`` with torchvision's published ImageNet weights."""
+    if args.get("in_chans", 3) != 3:
+        raise ValueError(f"in_chans: expected 3 with pretrained=True, got {args['in_chans']!r}")
+    state_dict = fetch_published_state_dict(entry)
     num_classes = args.pop("num_classes", 1000)
     model = entry.builder(**args, num_classes=1000)
-    weights = get_model_weights(entry.torchvision).DEFAULT
-    try:
-        state_dict = weights.get_state_dict(progress=True)
-    except Exception as err:  # offline, blocked, corrupt download
-        raise RuntimeError(
-            f"pretrained: could not fetch torchvision weights {weights} for {entry.name} "
-            f"({err}); connect to the internet or put the file in torch.hub's cache"
-        ) from err
     load_torchvision_state_dict(model, state_dict)
     if num_classes != 1000:
         model.reset_classifier(num_classes)

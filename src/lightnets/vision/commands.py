@@ -54,6 +54,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         drop_rate=args.drop_rate,
         seed=args.seed,
         subset=args.subset,
+        precise_bn=args.precise_bn,
+        classes=args.classes,
+        pretrained=args.pretrained,
+        weights=args.weights,
+        head=args.head,
+        freeze_backbone=args.freeze_backbone,
+        backbone_lr=args.backbone_lr,
     )
     out = Path(args.out) if args.out else _default_out("", args.dataset, config.model)
     train(
@@ -160,6 +167,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_optimisation(p, epochs=30)
     p.add_argument("--weight-decay", type=float, help="default: 5e-4 sgd, 0.05 adamw")
     p.add_argument("--drop-rate", type=float, default=0.0, help="dropout before the classifier")
+    p.add_argument(
+        "--classes",
+        type=_csv,
+        help="train on these classes only, e.g. 5,6,7,8,9 (names; new labels in this order)",
+    )
+    p.add_argument(
+        "--precise-bn",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="recompute batch-norm statistics over N training images before every evaluation "
+        "(0: keep the running averages; default: 10000)",
+    )
+    tune = p.add_argument_group("fine-tuning")
+    start = tune.add_mutually_exclusive_group()
+    start.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="start from torchvision's ImageNet weights (torch.hub's cache; its resize, crop "
+        "and mean/std are used)",
+    )
+    start.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="start from a lightnets checkpoint.pt or a state dict (torchvision's names too)",
+    )
+    tune.add_argument(
+        "--head",
+        choices=("auto", "new", "keep"),
+        default="auto",
+        help="the file's classifier: auto keeps it only for the same classes (default: auto)",
+    )
+    tune.add_argument("--freeze-backbone", action="store_true", help="train the classifier alone")
+    tune.add_argument(
+        "--backbone-lr", type=float, help="learning rate of all but the classifier (default: --lr)"
+    )
     p.add_argument("--out", help="run folder (default: runs/DATASET_MODEL)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--no-download", action="store_true", help="never download CIFAR")

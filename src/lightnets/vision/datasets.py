@@ -20,6 +20,7 @@ normalisation statistics and the recipe kind (see :mod:`.transforms`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Sequence
@@ -355,6 +356,49 @@ def _folder(root: Path) -> ImageData:
         kind="folder",
         normalization=STATS["imagenet"],
         skipped=skipped,
+    )
+
+
+class ClassSubset(Dataset):
+    """The samples of ``data`` whose label is in ``keep`` (old label indices), relabelled
+    0..len(keep)-1 in ``keep``'s order."""
+
+    def __init__(self, data: Dataset, keep: Sequence[int]) -> None:
+        labels = getattr(data, "labels", None)
+        if labels is None:  # pragma: no cover - every data set here has its labels
+            raise bad_value("data", "a data set with a labels attribute", type(data).__name__)
+        new = {old: i for i, old in enumerate(keep)}
+        self.data = data
+        self.indices = [i for i, y in enumerate(labels) if y in new]
+        self.labels = [new[labels[i]] for i in self.indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        image, _ = self.data[self.indices[index]]
+        return image, self.labels[index]
+
+
+def select_classes(data: ImageData, classes: Sequence[str]) -> ImageData:
+    """``data`` restricted to ``classes`` (names, e.g. ``["5", "6", "7", "8", "9"]``), which
+    become the classes 0..len(classes)-1 in the order given."""
+    names = [str(c) for c in classes]
+    unknown = [c for c in names if c not in data.classes]
+    if len(names) < 2 or unknown or len(set(names)) != len(names):
+        raise bad_value(
+            "classes",
+            f"at least 2 distinct class names of {data.name} ({', '.join(data.classes[:12])}"
+            + (", …" if len(data.classes) > 12 else "")
+            + ")",
+            names,
+        )
+    keep = [data.classes.index(c) for c in names]
+    return dataclasses.replace(
+        data,
+        train=ClassSubset(data.train, keep),
+        eval=ClassSubset(data.eval, keep),
+        classes=names,
     )
 
 

@@ -16,14 +16,17 @@ Optimisation: SGD (momentum 0.9, Nesterov; lr 0.1, weight decay 5e-4) or AdamW (
 weight decay 0.05), no weight decay on biases and normalisation weights; the learning rate
 rises linearly over ``warmup_epochs`` (default 1), then follows a cosine decay to 0, or
 steps ×0.1 at 50 % and 75 % of the epochs.
-Mixed precision (float16 autocast and a gradient scaler) on CUDA.
+Mixed precision (float16 autocast and a gradient scaler) on CUDA. Before every evaluation
+the batch-norm statistics are recomputed over training images with the current weights
+(``precise_bn``, :mod:`.batchnorm`): the running averages of a short training lag behind the
+weights, badly so with MobileNetV3's momentum of 0.01.
 
 ``batch_size`` is the *global* batch: with P processes each takes batch_size / P, and
 gradients are averaged, so the same settings give the same optimisation whatever P. What
-differs: BatchNorm normalises with each process's own part of the batch (running statistics
-are averaged after every epoch). Reproducibility: on the CPU the same seed gives the same
-metrics (shuffling, augmentation and dropout are all seeded per epoch), also across
-``workers`` and after a resume.
+differs: BatchNorm normalises with each process's own part of the batch (the recomputed
+statistics are averaged over the processes after every epoch). Reproducibility: on the CPU
+the same seed gives the same metrics (shuffling, augmentation and dropout are all seeded per
+epoch), also across ``workers`` and after a resume.
 """
 
 from __future__ import annotations
@@ -47,9 +50,26 @@ from ..loop import LoopResult, read_checkpoint, run_epochs
 from ..models import Classifier, create_model, get_entry
 from ..runs import environment_info, write_csv, write_json
 from . import distributed
-from .datasets import ImageData, dataset_name, load_dataset, parse_spec, prepare_cifar
+from .batchnorm import recompute_batchnorm
+from .datasets import (
+    ImageData,
+    dataset_name,
+    load_dataset,
+    parse_spec,
+    prepare_cifar,
+    select_classes,
+)
 from .distributed import Context
 from .evaluation import Predictions, gather_predictions, predict, scores
+from .finetune import (
+    HEADS,
+    Start,
+    freeze_backbone,
+    frozen_batchnorm_to_eval,
+    head_classes,
+    load_start,
+    plan_start,
+)
 from .loaders import (
     DROPOUT_STREAM,
     Augmented,
@@ -73,7 +93,15 @@ class TrainConfig:
 
     ``lr`` and ``weight_decay`` default to the optimizer's (see the module docstring);
     ``img_size`` to the data set's (32 for digits and CIFAR, 224 for folders); ``subset``
-    keeps that many training and evaluation images (quick checks).
+    keeps that many training and evaluation images (quick checks); ``classes`` trains on
+    those classes of the data set only (names, in the order of the new labels). Fine-tuning
+    (:mod:`.finetune`): ``pretrained`` (torchvision's ImageNet weights) or ``weights`` (a
+    file), ``head`` (``auto``/``new``/``keep``), ``freeze_backbone`` (train the classifier
+    alone), ``backbone_lr`` (the learning rate of every layer but the classifier; default
+    ``lr``). ``precise_bn``: before
+    every evaluation (and so in every saved checkpoint) the batch-norm statistics are
+    recomputed over that many training images with the current weights (see
+    :mod:`.batchnorm`; 0 keeps the running averages of training).
     """
 
     model: str
@@ -90,6 +118,13 @@ class TrainConfig:
     drop_rate: float = 0.0
     seed: int = 0
     subset: int | None = None
+    precise_bn: int = 10_000
+    classes: list[str] | None = None
+    pretrained: bool = False
+    weights: str | None = None
+    head: str = "auto"
+    freeze_backbone: bool = False
+    backbone_lr: float | None = None
 
     def __post_init__(self) -> None:
         entry = get_entry(self.model)
@@ -116,6 +151,22 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
         if self.subset is not None:
             check_int("subset", self.subset, minimum=1)
+        check_int("precise_bn", self.precise_bn, minimum=0)
+        if self.classes is not None:
+            if isinstance(self.classes, str):
+                raise bad_value("classes", "a list of class names", self.classes)
+            self.classes = [str(c) for c in self.classes]
+        if self.pretrained and self.weights is not None:
+            raise bad_value("weights", "no file with pretrained=True (one start)", self.weights)
+        if self.weights is not None:
+            self.weights = os.fspath(self.weights)
+        check_choice("head", self.head, HEADS)
+        if self.backbone_lr is not None:
+            if self.freeze_backbone:
+                raise bad_value(
+                    "backbone_lr", "no value with freeze_backbone=True", self.backbone_lr
+                )
+            self.backbone_lr = check_positive("backbone_lr", self.backbone_lr)
 
 
 @dataclass
@@ -130,13 +181,22 @@ class TrainResult:
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """SGD or AdamW; biases and normalisation weights (1-D tensors) without weight decay."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
-    plain = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
-    groups = [
-        {"params": decay, "weight_decay": config.weight_decay},
-        {"params": plain, "weight_decay": 0.0},
-    ]
+    """SGD or AdamW; biases and normalisation weights (1-D tensors) without weight decay;
+    the classifier at ``lr``, the rest at ``backbone_lr`` (default ``lr``); fixed parameters
+    left out. The classifier's groups come first (the ``lr`` the history records)."""
+    head_ids = {id(p) for p in getattr(model, "classifier", nn.Identity()).parameters()}
+    groups = []
+    for in_head in (True, False):
+        lr = config.lr if in_head or config.backbone_lr is None else config.backbone_lr
+        for decays in (True, False):
+            params = [
+                p
+                for p in model.parameters()
+                if p.requires_grad and (id(p) in head_ids) == in_head and (p.ndim > 1) == decays
+            ]
+            if params:
+                wd = config.weight_decay if decays else 0.0
+                groups.append({"params": params, "weight_decay": wd, "lr": lr})
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=0.9, nesterov=True)
     return torch.optim.AdamW(groups, lr=config.lr)
@@ -228,6 +288,7 @@ def train_epoch(
     """One pass over ``batches`` in training mode, the scheduler stepped after every batch;
     returns this process's (summed loss, correct predictions, images)."""
     net.train()
+    frozen_batchnorm_to_eval(net)
     loss_sum = correct = count = 0.0
     for images, labels in batches:
         images = images.to(device, non_blocking=True)
@@ -255,6 +316,24 @@ def _batch_bar(loader: Any, enabled: bool, epoch: int, epochs: int) -> Any:
     except ImportError:  # pragma: no cover
         return loader
     return tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, unit="batch")
+
+
+def _plan_start(config: TrainConfig, data: ImageData, ctx: Context, progress: bool) -> Start:
+    """The initial weights; a download happens once per node, before the others read it."""
+
+    def plan() -> Start:
+        return plan_start(
+            config.model,
+            pretrained=config.pretrained,
+            weights=config.weights,
+            data_normalization=data.normalization,
+            data_chans=data.in_chans,
+            progress=progress and ctx.is_main,
+        )
+
+    start = plan() if ctx.local_rank == 0 else None
+    distributed.barrier(ctx)
+    return plan() if start is None else start
 
 
 def _prepare_data(config: TrainConfig, ctx: Context, data_dir: Any, download: bool) -> ImageData:
@@ -331,15 +410,28 @@ def _train(
         data = _prepare_data(config, ctx, data_dir, download)
     elif data.name != dataset_name(config.dataset):
         raise bad_value("data", f"the data set {config.dataset!r} of the config", data.name)
-    img_size = config.img_size or data.img_size
+    if config.classes is not None:
+        data = select_classes(data, config.classes)
+    start = _plan_start(config, data, ctx, progress)
+    img_size = config.img_size or start.img_size or data.img_size
     config = dataclasses.replace(config, img_size=img_size)
+    resize = None
+    if start.resize is not None and start.img_size:
+        resize = max(img_size, round(start.resize * img_size / start.img_size))
+    norm = start.normalization
 
     torch.manual_seed(config.seed)
+    outputs, head = head_classes(start, data.classes, config.head)
     model = create_model(
-        config.model,
-        num_classes=data.num_classes,
-        in_chans=data.in_chans,
-        drop_rate=config.drop_rate,
+        config.model, num_classes=outputs, in_chans=start.in_chans, drop_rate=config.drop_rate
+    )
+    load_start(model, start, model_name=config.model)
+    if head == "replaced" or outputs != data.num_classes:
+        model.reset_classifier(data.num_classes)
+    trainable = (
+        freeze_backbone(model)
+        if config.freeze_backbone
+        else sum(p.numel() for p in model.parameters())
     )
     minimum = getattr(model, "min_input_size", 1)
     if img_size < minimum:
@@ -354,12 +446,12 @@ def _train(
 
     train_set = Augmented(
         subset(data.train, config.subset),
-        train_transform(data.kind, img_size, data.normalization),
+        train_transform(data.kind, img_size, norm),
         config.seed,
     )
     eval_set = Augmented(
         subset(data.eval, config.subset),
-        eval_transform(data.kind, img_size, data.normalization),
+        eval_transform(data.kind, img_size, norm, resize=resize),
         config.seed,
     )
     loader, sampler = train_loader(
@@ -377,12 +469,13 @@ def _train(
     meta = {
         "model_name": config.model,
         "num_classes": data.num_classes,
-        "in_chans": data.in_chans,
+        "in_chans": start.in_chans,
         "img_size": img_size,
+        "eval_resize": resize,
         "drop_rate": config.drop_rate,
         "classes": data.classes,
         "dataset": data.name,
-        "normalization": asdict(data.normalization),
+        "normalization": asdict(norm),
         "lightnets": __version__,
     }
     say(
@@ -390,6 +483,8 @@ def _train(
         f"{len(eval_set)} {split} images, {data.num_classes} classes, {img_size}×{img_size}; "
         f"{ctx.world_size} process(es) on {ctx.device}, global batch {config.batch_size}"
         + (", mixed precision" if amp else "")
+        + ("" if start.state_dict is None else f"; from {start.source}, head {head}")
+        + ("" if trainable == params else f", {trainable:,} trainable parameters")
     )
     if ctx.is_main and out is not None:
         write_json(
@@ -405,6 +500,7 @@ def _train(
                     "per_process_batch": config.batch_size // ctx.world_size,
                 },
                 "data": data.summary(),
+                "start": {**start.record(), "head": head, "trainable_params": trainable},
                 "transforms": {"train": repr(train_set.transform), split: repr(eval_set.transform)},
                 "model": {
                     "name": config.model,
@@ -417,6 +513,7 @@ def _train(
 
     last: dict[str, Predictions] = {}
     steps = len(loader)
+    local_bn_images = -(-config.precise_bn // ctx.world_size)
 
     def step(epoch: int) -> dict[str, Any]:
         sampler.set_epoch(epoch)
@@ -440,7 +537,13 @@ def _train(
             raise bad_value(
                 "lr", f"a smaller value (the training loss diverged in epoch {epoch})", config.lr
             )
+        tic = time.perf_counter()
+        if config.precise_bn:
+            recompute_batchnorm(
+                model, loader, device=ctx.device, max_images=local_bn_images, amp=amp
+            )
         distributed.average_buffers(model, ctx)
+        bn_seconds = time.perf_counter() - tic
         tic = time.perf_counter()
         pred = gather_predictions(predict(model, evaluation, device=ctx.device, amp=amp), ctx)
         last["pred"] = pred
@@ -453,6 +556,7 @@ def _train(
             f"{split}_top1": s["top1"],
             f"{split}_top5": s["top5"],
             "seconds": seconds,
+            "bn_seconds": bn_seconds,
             "eval_seconds": time.perf_counter() - tic,
             "images_per_s": count / seconds,
         }

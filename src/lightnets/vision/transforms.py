@@ -201,6 +201,21 @@ class RandomResizedCrop(Step):
         return f"RandomResizedCrop({self.size}, scale={self.scale}, ratio=(3/4, 4/3))"
 
 
+class RepeatChannels(Step):
+    """A one-channel (grey) image repeated on ``channels`` channels (for colour weights)."""
+
+    def __init__(self, channels: int) -> None:
+        self.channels = channels
+
+    def __call__(self, image: Tensor, g: torch.Generator | None) -> Tensor:
+        if image.shape[-3] != 1:
+            return image
+        return image.expand(*image.shape[:-3], self.channels, *image.shape[-2:])
+
+    def __repr__(self) -> str:
+        return f"RepeatChannels({self.channels})"
+
+
 class Normalize(Step):
     """Subtract the mean and divide by the standard deviation, per channel."""
 
@@ -235,8 +250,14 @@ class Compose:
 Transform = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
 
+def _channels(steps: list[Step], stats: Normalization) -> list[Step]:
+    """Grey images repeated on the channels of colour statistics (e.g. ImageNet weights)."""
+    return [*steps, RepeatChannels(len(stats.mean))] if len(stats.mean) > 1 else steps
+
+
 def train_transform(kind: str, size: int, stats: Normalization) -> Compose:
-    """The standard training augmentation for ``kind`` (see the module docstring)."""
+    """The standard training augmentation for ``kind`` (see the module docstring); grey
+    images get as many channels as ``stats`` has."""
     check_choice("kind", kind, KINDS)
     check_int("img_size", size, minimum=1)
     if kind == "digits":
@@ -250,19 +271,19 @@ def train_transform(kind: str, size: int, stats: Normalization) -> Compose:
         ]
     else:
         steps = [ToFloat(), RandomResizedCrop(size), RandomHorizontalFlip()]
-    return Compose([*steps, Normalize(stats)])
+    return Compose([*_channels(steps, stats), Normalize(stats)])
 
 
-def eval_transform(kind: str, size: int, stats: Normalization) -> Compose:
-    """The deterministic evaluation transform for ``kind``."""
+def eval_transform(
+    kind: str, size: int, stats: Normalization, *, resize: int | None = None
+) -> Compose:
+    """The deterministic evaluation transform for ``kind``; photographs have their short side
+    resized to ``resize`` (default ``size / 0.875``) before the centre crop."""
     check_choice("kind", kind, KINDS)
     check_int("img_size", size, minimum=1)
     if kind == "folder":
-        steps: list[Step] = [
-            ToFloat(),
-            Resize(round(size / 0.875), short_side=True),
-            CenterCrop(size),
-        ]
+        short = round(size / 0.875) if resize is None else check_int("resize", resize, minimum=size)
+        steps: list[Step] = [ToFloat(), Resize(short, short_side=True), CenterCrop(size)]
     else:
         steps = [ToFloat(), Resize(size)]
-    return Compose([*steps, Normalize(stats)])
+    return Compose([*_channels(steps, stats), Normalize(stats)])
