@@ -5,7 +5,7 @@ evaluation (``precise_bn``, the default) and, beside it, with the running averag
 training (``--precise-bn 0``): the figures behind the bound of
 ``tests/vision/test_zoo_learns.py`` and the reason for the default.
 
-    python benchmarks/zoo_learns_digits.py [--epochs 6] [--batch-size 64] [--threads 1]
+    python benchmarks/zoo_learns_digits.py [--epochs 5] [--batch-size 64] [--threads 1]
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import lightnets
 from lightnets.runs import cpu_name
 from lightnets.vision import TrainConfig, load_dataset, train
 
-# One variant per registered image family (the smaller widths: the same code paths).
+# One variant per registered image family (the smaller widths: the same code paths); the
+# variants of tests/vision/test_zoo_learns.py.
 FAMILIES = {
     "MobileNetV1": "mobilenet_v1_050",
     "MobileNetV2": "mobilenet_v2_050",
-    "MobileNetV3-Large": "mobilenet_v3_large_100",
-    "MobileNetV3-Small": "mobilenet_v3_small_100",
-    "ShuffleNetV1": "shufflenet_v1_g3_x0_5",
+    "MobileNetV3-Large": "mobilenet_v3_large_075",
+    "MobileNetV3-Small": "mobilenet_v3_small_075",
+    "ShuffleNetV1": "shufflenet_v1_g3_x1_0",
     "ShuffleNetV2": "shufflenet_v2_x0_5",
     "ResNet": "resnet18",
     "SE-ResNet": "se_resnet18",
@@ -36,7 +37,7 @@ FAMILIES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)

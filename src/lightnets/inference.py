@@ -47,12 +47,19 @@ class Preprocess:
     (sizes may differ) or PIL images. The transform is the training recipe's evaluation one.
     """
 
-    def __init__(self, kind: str, img_size: int, normalization: Any, in_chans: int) -> None:
+    def __init__(
+        self,
+        kind: str,
+        img_size: int,
+        normalization: Any,
+        in_chans: int,
+        resize: int | None = None,
+    ) -> None:
         from .vision.transforms import eval_transform
 
         self.kind, self.img_size, self.in_chans = kind, img_size, in_chans
         self.normalization = normalization
-        self.transform = eval_transform(kind, img_size, normalization)
+        self.transform = eval_transform(kind, img_size, normalization, resize=resize)
 
     def _image(self, image: Any) -> Tensor:
         if type(image).__module__.startswith("PIL."):
@@ -66,7 +73,8 @@ class Preprocess:
         raise bad_value("images", "tensors, arrays or PIL images", type(image).__name__)
 
     def _check(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_chans:
+        grey_ok = self.in_chans == 3 and x.ndim == 4 and x.shape[1] == 1  # repeated on RGB
+        if x.ndim != 4 or (x.shape[1] != self.in_chans and not grey_ok):
             expected = f"images of shape {self.in_chans}×H×W (or N×{self.in_chans}×H×W)"
             raise bad_value("images", expected, tuple(x.shape))
         if x.dtype != torch.uint8 and not x.is_floating_point():
@@ -250,6 +258,7 @@ def _preprocess(
     from .vision.transforms import STATS, Normalization
 
     in_chans = int(getattr(net, "in_chans", 3))
+    resize = None
     if dataset is not None:
         kind, stats_key, size = PRESETS[check_choice("dataset", dataset, list(PRESETS))]
         stats = STATS[stats_key]
@@ -257,6 +266,8 @@ def _preprocess(
         kind, size = _kind_of(meta["dataset"]), meta["img_size"]
         n = meta["normalization"]
         stats = Normalization(tuple(n["mean"]), tuple(n["std"]), n.get("source", ""))
+        if meta.get("eval_resize") and (img_size is None or img_size == size):
+            resize = int(meta["eval_resize"])  # the fine-tuned weights' own resize
     elif in_chans == 3:
         kind, size, stats = "folder", 224, STATS["imagenet"]
     else:
@@ -269,7 +280,7 @@ def _preprocess(
     if len(stats.mean) != in_chans:
         source = dataset or meta.get("dataset")
         raise bad_value("dataset", f"statistics for {in_chans} channel(s)", source)
-    return Preprocess(kind, size, stats, in_chans)
+    return Preprocess(kind, size, stats, in_chans, resize)
 
 
 def predictor(

@@ -68,7 +68,9 @@ def save_torch(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_torch(path: str | os.PathLike, argument: str = "file") -> dict[str, Any]:
+def load_torch(
+    path: str | os.PathLike, argument: str = "file", what: str = "a file saved by torch.save"
+) -> dict[str, Any]:
     """A ``torch.save``d dict read with ``weights_only=True``: tensors, numbers, strings,
     lists and dicts only, so a crafted file runs no code. One ValueError naming
     ``argument`` when the file is unreadable, refused by the safe unpickler or not a dict."""
@@ -80,7 +82,7 @@ def load_torch(path: str | os.PathLike, argument: str = "file") -> dict[str, Any
         text = str(err).strip()
         reason = text.splitlines()[0] if text else type(err).__name__
         raise ValueError(
-            f"{argument}: expected a file saved by torch.save holding only tensors, numbers, "
+            f"{argument}: expected {what} holding only tensors, numbers, "
             f"strings, lists and dicts (read with weights_only=True), got {str(path)!r}, "
             f"which could not be read safely ({reason})"
         ) from None

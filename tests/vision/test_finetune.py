@@ -10,14 +10,16 @@ import pickle
 import urllib.error
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from lightnets import cli
 from lightnets.models import create_model, get_entry
 from lightnets.models.torchvision_compat import published_weights, weights_cache_file
-from lightnets.vision import TrainConfig, train
+from lightnets.vision import TrainConfig, load_dataset, train
 from lightnets.vision.datasets import select_classes
+from lightnets.vision.loaders import subset
 from lightnets.vision.trainer import build_optimizer
 
 LOW = ["0", "1", "2", "3", "4"]
@@ -208,6 +210,20 @@ def test_pretrained_weights_come_through_torch_hubs_cache_with_their_preprocessi
 
     train(config, **_quiet())  # second time: from the cache, no download
     assert len(calls) == 1
+
+    # The fine-tuned 3-channel network classifies grey digits as the trainer evaluated them.
+    import lightnets
+
+    p = lightnets.predictor(
+        "mobilenet_v3_small_100", weights=tmp_path / "run" / "checkpoint.pt", backend="torch"
+    )
+    assert p.preprocess.in_chans == 3 and p.preprocess.img_size == 64
+    evaluated = subset(load_dataset("digits").eval, 32)  # the images the trainer evaluated
+    images = torch.stack([evaluated[i][0] for i in range(32)])  # 32 × 1 × 8 × 8, grey
+    labels = np.array([evaluated[i][1] for i in range(32)])
+    confusion = np.array(json.loads((tmp_path / "run" / "metrics.json").read_text())["confusion"])
+    pred = p.predict(images)
+    assert np.array_equal(np.bincount(labels * 10 + pred, minlength=100).reshape(10, 10), confusion)
 
 
 def test_pretrained_offline_names_the_file_and_where_to_put_it(

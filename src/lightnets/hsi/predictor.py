@@ -20,7 +20,7 @@ from torch import nn
 
 from .._checks import bad_value
 from ..models import create_model
-from ..runs import save_torch
+from ..runs import load_torch, save_torch
 from . import engine
 from .preprocessing import SpectralTransform
 
@@ -63,7 +63,10 @@ def save_predictor(
         "model_name": model_name,
         "model_kwargs": dict(model_kwargs),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "transform": transform.state_dict(),
+        "transform": {
+            k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+            for k, v in transform.state_dict().items()
+        },
         "class_names": list(class_names),
         **(extra or {}),
     }
@@ -75,14 +78,9 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: no such file {str(path)!r}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:
-        raise ValueError(
-            f"checkpoint: expected a lightnets predictor file, got an unreadable "
-            f"file {str(path)!r} ({type(err).__name__}: {err})"
-        ) from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    # weights_only=True: a crafted file runs nothing
+    state = load_torch(path, "checkpoint", "a lightnets predictor file saved by torch.save")
+    if state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise bad_value("checkpoint", f"a predictor file of format {FORMAT!r}", found)
     model = create_model(state["model_name"], **state["model_kwargs"])

@@ -683,6 +683,11 @@ def _load_files(
 # Report
 
 
+def list_scenes() -> list[str]:
+    """The names of the catalogue scenes (for :func:`load_scene`)."""
+    return [info.key for info in _CATALOGUE]
+
+
 def available_scenes(*, data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """One row per catalogue scene: name, title, size, bands, classes, where found.
 

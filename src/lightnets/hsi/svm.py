@@ -21,10 +21,11 @@ ten times closer than that average (10/d), as neighbouring pixels of one class a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from .._checks import bad_value, check_int
 from .engine import as_cube, as_positions
@@ -69,6 +70,7 @@ class SpectralSVM:
         self.seed = check_int("seed", seed, minimum=0)
         self.n_jobs = n_jobs
         self.pipeline_: Any = None
+        self._arrays: dict[str, np.ndarray] | None = None  # a loaded SVM: no scikit-learn object
 
     def fit(self, cube: Any, positions: Any, labels: Any) -> SpectralSVM:
         """Standardise, cross-validate ``C × γ`` on these pixels, refit with the best pair."""
@@ -103,6 +105,7 @@ class SpectralSVM:
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
             search.fit(x, y)
         self.pipeline_ = search.best_estimator_
+        self._arrays = None
         self.best_params_ = {
             "C": search.best_params_["svc__C"],
             "gamma": search.best_params_["svc__gamma"],
@@ -112,8 +115,13 @@ class SpectralSVM:
         return self
 
     def _check_fitted(self) -> None:
-        if self.pipeline_ is None:
+        if self.pipeline_ is None and self._arrays is None:
             raise RuntimeError("SpectralSVM: call fit(cube, positions, labels) first")
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        if self.pipeline_ is not None:
+            return self.pipeline_.predict(x).astype(np.int64)
+        return ovo_predict(self._arrays, x)
 
     def predict_pixels(self, cube: Any, positions: Any) -> np.ndarray:
         """Class indices (``n``, int64) of the pixels at ``positions``, in their order."""
@@ -122,7 +130,7 @@ class SpectralSVM:
         if not len(x):
             return np.empty(0, dtype=np.int64)
         self._check_bands(x.shape[1])
-        return self.pipeline_.predict(x).astype(np.int64)
+        return self._predict(x)
 
     def predict_scene(self, cube: Any) -> np.ndarray:
         """Class indices (``H × W``, int64) of every pixel of the cube."""
@@ -131,9 +139,118 @@ class SpectralSVM:
         bands, height, width = c.shape
         self._check_bands(bands)
         x = c.reshape(bands, -1).T.astype(np.float64)
-        return self.pipeline_.predict(x).astype(np.int64).reshape(height, width)
+        return self._predict(x).reshape(height, width)
+
+    @property
+    def n_bands(self) -> int:
+        """Bands of the spectra it was fitted on."""
+        self._check_fitted()
+        if self.pipeline_ is not None:
+            return int(self.pipeline_.named_steps["scale"].n_features_in_)
+        return int(self._arrays["mean"].shape[0])
 
     def _check_bands(self, bands: int) -> None:
-        fitted = self.pipeline_.named_steps["scale"].n_features_in_
+        fitted = self.n_bands
         if bands != fitted:
             raise bad_value("cube", f"an array of shape ({fitted}, H, W)", f"{bands} bands")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The fitted SVM as tensors and numbers (no pickled objects): the scaler's mean and
+        scale, the support vectors, libsvm's one-vs-one coefficients and intercepts, γ, the
+        chosen pair and the search's settings."""
+        self._check_fitted()
+        arrays = self._arrays if self.pipeline_ is None else _libsvm_arrays(self.pipeline_)
+        return {
+            "kind": STATE_KIND,
+            **{k: torch.as_tensor(v) for k, v in arrays.items()},
+            "best_params": dict(self.best_params_),
+            "cv_score": self.cv_score_,
+            "c_grid": list(self.c_grid),
+            "gamma_grid": list(self.gamma_grid),
+            "folds": self.folds,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> SpectralSVM:
+        """An SVM that predicts like the one :meth:`state_dict` was taken from."""
+        if not isinstance(state, Mapping) or state.get("kind") != STATE_KIND:
+            kind = state.get("kind") if isinstance(state, Mapping) else type(state).__name__
+            raise bad_value("state", f"an SVM state of kind {STATE_KIND!r}", kind)
+        svm = cls(
+            c_grid=state["c_grid"],
+            gamma_grid=state["gamma_grid"],
+            folds=int(state["folds"]),
+            seed=int(state["seed"]),
+        )
+        svm._arrays = {k: np.asarray(_as_numpy(state[k])) for k in _ARRAY_KEYS}
+        svm.best_params_ = dict(state["best_params"])
+        svm.cv_score_ = float(state["cv_score"])
+        svm.classes_ = svm._arrays["classes"]
+        return svm
+
+
+STATE_KIND = "lightnets.hsi.SpectralSVM"
+_ARRAY_KEYS = (
+    "mean",
+    "scale",
+    "support_vectors",
+    "dual_coef",
+    "intercept",
+    "n_support",
+    "gamma",
+    "classes",
+)
+_KERNEL_CHUNK = 4096  # pixels per kernel block: bounds the pixels × support-vectors matrix
+
+
+def _as_numpy(value: Any) -> Any:
+    return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def _libsvm_arrays(pipeline: Any) -> dict[str, np.ndarray]:
+    """The fitted scaler + SVC as arrays in libsvm's own sign convention (scikit-learn flips
+    the signs of ``dual_coef_`` and ``intercept_`` for two classes)."""
+    scale, svc = pipeline.named_steps["scale"], pipeline.named_steps["svc"]
+    sign = -1.0 if len(svc.classes_) == 2 else 1.0
+    return {
+        "mean": np.asarray(scale.mean_, dtype=np.float64),
+        "scale": np.asarray(scale.scale_, dtype=np.float64),
+        "support_vectors": np.asarray(svc.support_vectors_, dtype=np.float64),
+        "dual_coef": sign * np.asarray(svc.dual_coef_, dtype=np.float64),
+        "intercept": sign * np.asarray(svc.intercept_, dtype=np.float64),
+        "n_support": np.asarray(svc.n_support_, dtype=np.int64),
+        "gamma": np.asarray(float(svc._gamma), dtype=np.float64),
+        "classes": np.asarray(svc.classes_, dtype=np.int64),
+    }
+
+
+def ovo_predict(arrays: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """libsvm's one-vs-one vote of an RBF SVC, from its arrays: for classes i < j the decision
+    ``Σ_{SV of i} α·K + Σ_{SV of j} α·K + b_ij`` votes for i when > 0, else for j; the class
+    with most votes wins (ties to the lower class), as ``SVC.predict`` does."""
+    z = (x - arrays["mean"]) / arrays["scale"]
+    sv, coef, b = arrays["support_vectors"], arrays["dual_coef"], arrays["intercept"]
+    gamma = float(arrays["gamma"])
+    n_support = arrays["n_support"]
+    starts = np.concatenate([[0], np.cumsum(n_support)])
+    k = len(n_support)
+    sv_norm = (sv**2).sum(1)
+    out = np.empty(len(z), dtype=np.int64)
+    for lo in range(0, len(z), _KERNEL_CHUNK):
+        part = z[lo : lo + _KERNEL_CHUNK]
+        dist = (part**2).sum(1)[:, None] + sv_norm[None, :] - 2.0 * part @ sv.T
+        kernel = np.exp(-gamma * np.maximum(dist, 0.0))
+        votes = np.zeros((len(part), k), dtype=np.int64)
+        pair = 0
+        for i in range(k):
+            si = slice(starts[i], starts[i + 1])
+            for j in range(i + 1, k):
+                sj = slice(starts[j], starts[j + 1])
+                dec = kernel[:, si] @ coef[j - 1, si] + kernel[:, sj] @ coef[i, sj] + b[pair]
+                wins_i = dec > 0
+                votes[:, i] += wins_i
+                votes[:, j] += ~wins_i
+                pair += 1
+        out[lo : lo + _KERNEL_CHUNK] = arrays["classes"][votes.argmax(1)]
+    return out
