@@ -1,14 +1,17 @@
 """Every image-classifier family learns the digits in a few epochs, judged in eval mode.
 
-The bound comes from ``benchmarks/zoo_learns_digits.py`` (same settings): with the batch-norm
-statistics recomputed before evaluation every family scored well above it, while MobileNetV3
-evaluated with its running averages (momentum 0.01) stayed at chance (9.72 %), the defect this
-test guards against. Chance is 10 %.
+The bound comes from ``benchmarks/zoo_learns_digits.py`` (same settings, seed 0, AMD EPYC):
+with the batch-norm statistics recomputed before evaluation the families scored 68.6 %
+(ShuffleNetV1, the slowest to train in 5 epochs) to 97.2 %, while MobileNetV3 evaluated with
+its running averages (momentum 0.01) stayed at 9.72 %, the defect this test guards against.
+Chance is 10 %; the bound, 50 %, is five times chance and 18 points under the lowest family.
+Two threads: the CI machine's two cores (the tests run one at a time).
 """
 
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lightnets.models import get_entry, list_models
 from lightnets.vision import TrainConfig, train
@@ -25,7 +28,7 @@ VARIANTS = {
     "cbam-resnet": "cbam_resnet18",
 }
 EPOCHS, BATCH = 5, 64
-BOUND = 0.80
+BOUND = 0.50
 
 
 def test_every_image_family_is_covered() -> None:
@@ -41,6 +44,7 @@ def test_every_image_family_is_covered() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("model", list(VARIANTS.values()), ids=list(VARIANTS))
 def test_the_family_learns_the_digits(model: str, digits) -> None:
+    torch.set_num_threads(2)  # the autouse one-thread fixture restores the count afterwards
     config = TrainConfig(model=model, epochs=EPOCHS, batch_size=BATCH, seed=0)
     result = train(config, data=digits, progress=False, log=lambda _m: None)
     assert result.metrics["top1"] >= BOUND, result.metrics["top1"]
