@@ -47,30 +47,38 @@ def test_mismatched_state_dict_names_both_tensors() -> None:
         load_torchvision_state_dict(lightnets.create_model("resnet18"), wrong)
 
 
-def test_pretrained_loads_torchvision_weights_then_resets_the_head(monkeypatch) -> None:
-    """The pretrained path, offline: torchvision's weight fetch is replaced by a local model."""
-    from torchvision.models import get_model_weights
-
+def test_pretrained_loads_torchvision_weights_then_resets_the_head(monkeypatch, tmp_path) -> None:
+    """The pretrained path, offline: torch.hub's cache in a temporary folder and the download
+    substituted by torchvision's network with random weights."""
     reference = torchvision.models.resnet18(weights=None)
-    weights_enum = type(get_model_weights("resnet18").DEFAULT)
-    monkeypatch.setattr(
-        weights_enum, "get_state_dict", lambda self, progress=True: reference.state_dict()
-    )
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def download(url, dst, hash_prefix=None, progress=True):
+        assert url.endswith("/resnet18-f37072fd.pth") and hash_prefix == "f37072fd"
+        torch.save(reference.state_dict(), dst)
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", download)
     model = lightnets.create_model("resnet18", pretrained=True, num_classes=7)
     assert model.num_classes == 7 and model.classifier.out_features == 7
     ours = dict(model.named_parameters())
     first = next(iter(ours))
     assert torch.equal(ours[first], reference.conv1.weight)
+    assert (tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth").is_file()
 
 
-def test_pretrained_offline_gives_one_clear_error(monkeypatch) -> None:
-    from torchvision.models import get_model_weights
+def test_pretrained_offline_gives_one_clear_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
 
-    def offline(self, progress=True):
+    def offline(*_args, **_kwargs):
         raise OSError("no network")
 
-    monkeypatch.setattr(type(get_model_weights("resnet18").DEFAULT), "get_state_dict", offline)
-    with pytest.raises(RuntimeError, match=r"^pretrained: could not fetch torchvision weights"):
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    folder = tmp_path / "hub" / "checkpoints"
+    with pytest.raises(
+        FileNotFoundError, match=r"^pretrained: torchvision's weights for resnet18 "
+    ) as err:
         lightnets.create_model("resnet18", pretrained=True)
+    assert "put resnet18-f37072fd.pth from https://download.pytorch.org/models/" in str(err.value)
+    assert str(err.value).endswith(f" in {folder}")
     with pytest.raises(ValueError, match=r"^in_chans: expected 3 with pretrained=True, got 1"):
         lightnets.create_model("resnet18", pretrained=True, in_chans=1)

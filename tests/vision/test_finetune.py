@@ -82,7 +82,8 @@ def test_the_head_is_kept_for_the_same_classes_and_replaced_on_request(
     torch.testing.assert_close(kept["classifier.weight"], saved["classifier.weight"])
     new = train(TrainConfig(**{**same.__dict__, "head": "new"}), **_quiet()).model.state_dict()
     assert (new["classifier.weight"] - saved["classifier.weight"]).abs().max() > 1e-3
-    with pytest.raises(ValueError, match=r"^head: expected 'new' or 'auto'.*5 outputs.*3 classes"):
+    expected = r"^head: expected 'new' or 'auto' \(the file's classifier classifier.weight has 5"
+    with pytest.raises(ValueError, match=expected + r" outputs, the data has 3 classes\)"):
         train(
             TrainConfig(**TINY, classes=["7", "8", "9"], weights=str(low_checkpoint), head="keep"),
             **_quiet(),

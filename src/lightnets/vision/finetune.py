@@ -84,6 +84,12 @@ def _classifier_rows(state_dict: Mapping[str, Any]) -> int | None:
     return int(matrices[-1].shape[0]) if matrices else None
 
 
+def _classifier_key(state_dict: Mapping[str, Any]) -> str:
+    """The name of the classifier's weight in ``state_dict`` (its last 2-D tensor)."""
+    keys = [k for k, t in state_dict.items() if isinstance(t, torch.Tensor) and t.ndim == 2]
+    return keys[-1] if keys else "(none)"
+
+
 def _input_channels(state_dict: Mapping[str, Any]) -> int | None:
     """Input channels of the first convolution (the first 4-D tensor)."""
     for t in state_dict.values():
@@ -226,10 +232,11 @@ def head_classes(start: Start, data_classes: list[str], head: str) -> tuple[int,
         start.classes == list(data_classes) if start.classes is not None else start.num_classes == n
     )
     if head == "keep" and start.num_classes != n:
+        layer = _classifier_key(start.state_dict)
         raise bad_value(
             "head",
-            f"'new' or 'auto': the file's classifier has {start.num_classes} outputs, "
-            f"the data has {n} classes",
+            f"'new' or 'auto' (the file's classifier {layer} has {start.num_classes} outputs, "
+            f"the data has {n} classes)",
             head,
         )
     keep = head == "keep" or (head == "auto" and same)
