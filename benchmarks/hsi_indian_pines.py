@@ -2,7 +2,7 @@
 
 Protocols (``lightnets.hsi.benchmark.PROTOCOLS``; PCA 30 whitened on the scene, 25×25
 windows, Adam 1e-3, batch 256):
-``paper30`` the HybridSN paper's 30 % stratified random split; ``paper10`` 10 %; ``blocks``
+``paper30`` the HybridSN paper's 30 % stratified random split; ``paper10`` 10 %; ``regions``
 spatially disjoint: 10 % of each class taken as one region (``region_split``), test pixels at
 least a window radius from any training pixel (overlap 0 %), to compare with ``paper10``.
 Each protocol runs once per batching rule in ``--batching`` (``random``: i.i.d. batches, the
@@ -22,7 +22,8 @@ from datetime import date
 from pathlib import Path
 
 from lightnets.hsi.benchmark import PROTOCOLS
-from lightnets.hsi.experiment import ExperimentConfig, run_experiment
+from lightnets.hsi.config import ExperimentConfig
+from lightnets.hsi.experiment import run_experiment
 from lightnets.hsi.scenes import load_scene
 from lightnets.runs import environment_info
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(random: i.i.d. batches as the paper; mixed, spatial: faster)")
     parser.add_argument("--rows", default=None,
                         help="explicit protocol:batching[:seeds] rows, e.g. "
-                             "paper30:random,blocks:random:2 (instead of every --protocols × "
+                             "paper30:random,regions:random:2 (instead of every --protocols × "
                              "--batching pair with --seeds seeds)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--runs-dir", default="runs/bench_indian_pines")
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _row(item: str, seeds: int) -> tuple[str, str, int]:
-    """``"paper30:random"`` or ``"blocks:random:2"`` → (protocol, batching, seeds)."""
+    """``"paper30:random"`` or ``"regions:random:2"`` → (protocol, batching, seeds)."""
     parts = item.split(":")
     if len(parts) not in (2, 3) or parts[0] not in PROTOCOLS:
         raise SystemExit(f"--rows: expected protocol:batching[:seeds] with a protocol in "
@@ -107,7 +108,7 @@ def _page(rows, args, env, scene) -> str:
         "contains a training pixel.",
         "",
         "Protocols: `paper30` and `paper10` are the paper's stratified random splits (30 % and "
-        "10 % of each class); `blocks` is spatially disjoint: 10 % of each class taken as one "
+        "10 % of each class); `regions` is spatially disjoint: 10 % of each class taken as one "
         "region on one side of a line through the class (`--split regions`), and only test "
         "pixels at least a window radius (12 px) from every training pixel kept, so no test "
         "window sees a training pixel. Classes whose only field is narrower than that buffer "

@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"versions: python {env['python']}, torch {env['torch']}, lightnets {env['lightnets']}")
     scene = load_scene("indian_pines", data_dir=args.data_dir)
     if args.checkpoint:
-        from lightnets.hsi.predictor import load_predictor
+        from lightnets.hsi import HSIClassifier
 
-        predictor = load_predictor(args.checkpoint)
-        model, transform = predictor.model, predictor.transform
+        clf = HSIClassifier.load(args.checkpoint, argument="--checkpoint")
+        model, transform = clf.network_, clf.transform_
     else:
         torch.manual_seed(0)
         model = lightnets.create_model("hybridsn", bands=30, num_classes=scene.num_classes)

@@ -2,7 +2,7 @@
 
 The RBF SVM, Hu1D, Hamida3D, HybridSN with its SE, CBAM and Lite variants, and SSFTT, each at
 its own window, under the protocols of ``lightnets.hsi.benchmark`` (``paper30``, ``paper10``,
-``blocks``), seeds 0 … runs − 1 (``lightnets hsi benchmark`` underneath). Writes the table
+``regions``), seeds 0 … runs − 1 (``lightnets hsi benchmark`` underneath). Writes the table
 files and the map grid under ``--out``, then ``docs/hsi-models.md`` and
 ``docs/figures/hsi_models_maps.png``; prints the page. The full run takes hours on a 2-core
 CPU; ``--resume`` reuses finished runs and continues interrupted ones.
@@ -13,7 +13,7 @@ repository (each run's ``config.json`` with its settings, machine, versions and 
 model files, checkpoints and pictures are not): every figure of the page traces to the run
 that measured it, and a table too long for one sitting is continued with ``--resume``.
 
-    python benchmarks/hsi_models.py --runs 3 --protocols paper10,blocks --resume
+    python benchmarks/hsi_models.py --runs 3 --protocols paper10,regions --resume
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", default="docs", help="where the page and its figure go")
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --out")
     parser.add_argument("--buffer", type=int, default=None,
-                        help="blocks buffer (default: the largest window of --models)")
+                        help="regions buffer (default: the largest window of --models)")
     args = parser.parse_args(argv)
 
     rows = run_benchmark(
@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         protocols=args.protocols,
         runs=args.runs,
         epochs=args.epochs,
-        settings={"device": args.device, "buffer": args.buffer},
-        data_dir=args.data_dir,
+        settings={"device": args.device, "buffer": args.buffer, "data_dir": args.data_dir},
         resume=args.resume,
     )
     docs = Path(args.docs)
@@ -89,7 +88,7 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "C and γ by 5-fold cross-validation on the training pixels.",
             "",
             "Protocols: `paper30` and `paper10` are stratified random splits (30 % and 10 % of "
-            "each class); `blocks` is spatially disjoint: 10 % of each class taken as one "
+            "each class); `regions` is spatially disjoint: 10 % of each class taken as one "
             "region, and only test pixels whose 25×25 neighbourhood (the largest window of the "
             "models) holds no training pixel kept, so every model is trained and tested on the "
             "same pixels of each seed. *Overlap* is the share of test pixels whose window (the "

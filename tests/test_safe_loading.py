@@ -12,7 +12,7 @@ import pytest
 
 import lightnets
 from lightnets import cli
-from lightnets.hsi.predictor import load_predictor
+from lightnets.hsi import HSIClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 
@@ -30,15 +30,15 @@ def crafted(tmp_path: Path) -> tuple[Path, Path]:
     """(a crafted model.pt, the file its pickle would create)."""
     marker = tmp_path / "ran"
     path = tmp_path / "model.pt"
-    state = {"format": "lightnets-hsi-predictor/1", "model_name": "resnet18", "x": _Evil(marker)}
+    state = {"format": "lightnets-hsi-classifier", "format_version": 1, "x": _Evil(marker)}
     path.write_bytes(pickle.dumps(state))
     return path, marker
 
 
 def test_hsi_predict_refuses_a_crafted_checkpoint(crafted, tmp_path: Path, capsys) -> None:
     path, marker = crafted
-    with pytest.raises(ValueError, match=r"^checkpoint: expected a lightnets predictor file"):
-        load_predictor(path)
+    with pytest.raises(ValueError, match=r"^checkpoint: expected a file saved by torch.save"):
+        HSIClassifier.load(path, argument="checkpoint")
     code = cli.main(
         [
             "hsi",
@@ -52,7 +52,7 @@ def test_hsi_predict_refuses_a_crafted_checkpoint(crafted, tmp_path: Path, capsy
         ]
     )
     err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("lightnets: error: checkpoint: expected a lightnets")
+    assert code == 2 and err.startswith("lightnets: error: checkpoint: expected a file saved by")
     assert len(err.splitlines()) == 1 and not marker.exists()
 
 

@@ -6,8 +6,34 @@ message alone says what to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
+
+# Who is calling: "python" (a library call) or "cli" (the lightnets command), so that a hint
+# names what that caller can type.
+_CALLER: ContextVar[str] = ContextVar("lightnets_caller", default="python")
+
+
+@contextlib.contextmanager
+def called_from_command_line() -> Iterator[None]:
+    """Within this block, :func:`spell` writes options as the command line spells them."""
+    token = _CALLER.set("cli")
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def spell(name: str, value: Any = None) -> str:
+    """How the caller sets the argument ``name`` (to ``value``): ``data_dir=<folder>`` in
+    Python, ``--data-dir <folder>`` on the command line; a switch (``value=True``) is
+    ``download=True`` or ``--download``."""
+    if _CALLER.get() == "cli":
+        option = "--" + name.replace("_", "-")
+        return option if value is True or value is None else f"{option} {value}"
+    return name if value is None else f"{name}={value}"
 
 
 def bad_value(name: str, expected: str, got: Any) -> ValueError:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import called_from_command_line
+
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from ._table import format_table
@@ -31,7 +33,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .hsi.demo import run_demo
+    from .demos.quickstart import run_demo
 
     run_demo(args.out, progress=not args.quiet)
     return 0
@@ -44,40 +46,12 @@ def _cmd_hsi_scenes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _experiment_config(args: argparse.Namespace):
-    from .hsi.experiment import ExperimentConfig
-
-    return ExperimentConfig(
-        scene=args.scene,
-        data_dir=args.data_dir,
-        gt=args.gt,
-        model=args.model,
-        pca=None if args.pca == 0 else args.pca,
-        whiten=not args.no_whiten,
-        pca_fit=args.pca_fit,
-        window=args.window,
-        buffer=args.buffer,
-        split=args.split,
-        train_fraction=args.train_fraction,
-        per_class=args.per_class,
-        block_size=args.block_size,
-        val_fraction=args.val_fraction,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        path=args.path,
-        batching=args.batching,
-        class_weights=args.class_weights,
-        seed=args.seed,
-        runs=args.runs,
-        device=args.device,
-    )
-
-
 def _cmd_hsi_train(args: argparse.Namespace) -> int:
+    from .hsi.config import ExperimentConfig
     from .hsi.experiment import run_experiment
+    from .settings import from_arguments
 
-    config = _experiment_config(args)
+    config = from_arguments(ExperimentConfig, args)
     out = Path(args.out or f"runs/{config.scene}_{config.model}_{config.split}")
     result = run_experiment(config, out, resume=args.resume, progress=not args.quiet)
     s = result["summary"]
@@ -97,11 +71,8 @@ def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
     from .hsi.benchmark_report import markdown_table
 
     out = Path(args.out or f"runs/benchmark_{Path(args.scene).stem}")
-    settings = {
-        "pca": None if args.pca == 0 else args.pca,
-        "batch_size": args.batch_size,
-        "buffer": args.buffer,
-    }
+    shared = ("data_dir", "download", "gt", "variable", "gt_variable", "class_names")
+    settings = {k: getattr(args, k) for k in (*shared, "pca", "batch_size", "device", "buffer")}
     rows = run_benchmark(
         args.scene,
         out,
@@ -109,9 +80,7 @@ def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
         protocols=args.protocols or tuple(PROTOCOLS),
         runs=args.runs,
         epochs=args.epochs,
-        settings={**settings, "device": args.device},
-        data_dir=args.data_dir,
-        gt=args.gt,
+        settings=settings,
         resume=args.resume,
         progress=not args.quiet,
     )
@@ -121,27 +90,29 @@ def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
 
 
 def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
-    from .hsi.dropout import dropout_demonstration
-    from .hsi.predictor import load_predictor
+    from .demos.dropout_hsi import dropout_demonstration
+    from .hsi.estimator import HSIClassifier
     from .hsi.readers import read_cube
     from .hsi.scenes import load_scene
 
-    predictor = load_predictor(args.checkpoint)
+    clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
     if args.cube:
         cube = read_cube(args.cube, variable=args.variable)
     else:
         cube = load_scene(args.scene, data_dir=args.data_dir).cube
-    print(dropout_demonstration(predictor, cube, repeats=args.repeats).summary())
+    print(dropout_demonstration(clf, cube, repeats=args.repeats).summary())
     return 0
 
 
 def _cmd_hsi_predict(args: argparse.Namespace) -> int:
-    from .hsi.predictor import load_predictor
+    from .hsi.estimator import HSIClassifier
     from .hsi.readers import read_cube
 
-    predictor = load_predictor(args.checkpoint)
+    clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
+    if args.device is not None:
+        clf.set_params(device=args.device)
     cube = read_cube(args.cube, variable=args.variable)
-    labels = predictor.predict(cube, device=args.device)
+    labels = clf.predict(cube)
     out = Path(args.out)
     if out.suffix == ".npy":
         from .runs import atomic_write_bytes
@@ -156,15 +127,18 @@ def _cmd_hsi_predict(args: argparse.Namespace) -> int:
     else:
         from .hsi.maps import save_label_image
 
-        save_label_image(out, labels, len(predictor.class_names))
-    counts = np.bincount(labels.ravel(), minlength=len(predictor.class_names) + 1)[1:]
-    print(f"classified {labels.size:,} pixels into {len(predictor.class_names)} classes → {out}")
-    for name, count in zip(predictor.class_names, counts, strict=True):
+        save_label_image(out, labels, len(clf.class_names_))
+    counts = np.bincount(labels.ravel(), minlength=len(clf.class_names_) + 1)[1:]
+    print(f"classified {labels.size:,} pixels into {len(clf.class_names_)} classes → {out}")
+    for name, count in zip(clf.class_names_, counts, strict=True):
         print(f"  {name:32s} {count:8,d}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .hsi.config import ExperimentConfig
+    from .settings import add_arguments
+
     parser = argparse.ArgumentParser(
         prog="lightnets", description="Efficient CNNs and hyperspectral classification."
     )
@@ -187,59 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_hsi_scenes)
 
     p = hsi.add_parser("train", help="train and evaluate on a scene (defaults: HybridSN paper)")
-    p.add_argument("--scene", default="indian_pines", help="catalogue name or a cube file")
-    p.add_argument("--gt", help="ground-truth file for your own cube (.mat, .npy, .png, ...)")
-    p.add_argument("--data-dir", help="folder holding the scenes' published files")
-    p.add_argument("--model", default="hybridsn", help="a hyperspectral model, or svm")
-    p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
-    p.add_argument("--no-whiten", action="store_true", help="PCA without whitening")
-    p.add_argument(
-        "--pca-fit",
-        choices=("scene", "train"),
-        default="scene",
-        help="fit PCA on the whole scene (paper) or on training pixels only",
-    )
-    p.add_argument(
-        "--window",
-        type=int,
-        default=None,
-        help="patch side (default: the model's own; 25 HybridSN, 13 SSFTT, 5 Hamida3D, 1 Hu1D)",
-    )
-    p.add_argument("--split", choices=("random", "per-class", "blocks", "regions"),
-                   default="random",
-                   help="random: stratified fraction; per-class: N per class; blocks: whole "
-                        "tiles train; regions: one region per class trains (both disjoint, "
-                        "test pixels at least a window radius from training)")
-    p.add_argument("--train-fraction", type=float, default=0.3)
-    p.add_argument("--per-class", type=int, default=50, help="pixels per class (per-class)")
-    p.add_argument(
-        "--buffer",
-        type=int,
-        help="blocks/regions: test pixels keep a buffer×buffer box clear of training pixels "
-        "(default: the window)",
-    )
-    p.add_argument("--block-size", type=int, default=32, help="tile side (blocks split)")
-    p.add_argument(
-        "--val-fraction",
-        type=float,
-        default=0.0,
-        help="share of training pixels kept for validation / model selection",
-    )
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--path", choices=("scene", "patch"), default="scene")
-    p.add_argument(
-        "--batching",
-        choices=("random", "mixed", "spatial"),
-        default="random",
-        help="random: i.i.d. batches (the paper's); mixed/spatial: compact groups of pixels, "
-        "3-6x faster epochs on the scene path but lower accuracy",
-    )
-    p.add_argument("--class-weights", action="store_true", help="inverse-frequency loss weights")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--runs", type=int, default=1, help="repeats with seeds seed, seed+1, …")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
+    add_arguments(p, ExperimentConfig)
     p.add_argument("--out", help="run folder (default: runs/SCENE_MODEL_SPLIT)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -248,32 +170,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = hsi.add_parser(
         "benchmark", help="several models under several protocols, several seeds: one table"
     )
-    p.add_argument("--scene", default="indian_pines", help="catalogue name or a cube file")
-    p.add_argument("--gt", help="ground-truth file for your own cube")
-    p.add_argument("--data-dir", help="folder holding the scenes' published files")
+    shared = ("scene", "data_dir", "download", "gt", "variable", "gt_variable", "class_names")
+    add_arguments(p, ExperimentConfig, only=(*shared, "pca", "epochs", "batch_size", "device"))
     p.add_argument(
         "--models",
         help="comma-separated: svm and hyperspectral models (default: svm, hu1d, hamida3d, "
         "hybridsn, hybridsn_se, hybridsn_cbam, hybridsn_lite, ssftt)",
     )
-    p.add_argument("--protocols", help="comma-separated: paper30, paper10, blocks (default: all)")
+    p.add_argument("--protocols", help="comma-separated: paper30, paper10, regions (default: all)")
     p.add_argument("--runs", type=int, default=5, help="seeds 0 … runs-1 per model and protocol")
     p.add_argument(
         "--buffer",
         type=int,
-        help="blocks protocol: buffer window shared by all models (default: their largest)",
+        help="regions protocol: buffer window shared by all models (default: their largest)",
     )
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--pca", type=int, default=30, help="PCA components (0: no PCA)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: CUDA when available)")
     p.add_argument("--out", help="benchmark folder (default: runs/benchmark_SCENE)")
     p.add_argument("--resume", action="store_true", help="reuse finished runs, continue others")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_hsi_benchmark)
 
     p = hsi.add_parser("predict", help="classify a cube with a trained model.pt")
-    p.add_argument("--checkpoint", required=True, help="model.pt from a training run")
+    p.add_argument(
+        "--checkpoint", required=True, help="model.pt of a run, or a file of HSIClassifier.save"
+    )
     p.add_argument("--cube", required=True, help=".mat, .npy/.npz, ENVI .hdr or GeoTIFF")
     p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
     p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
@@ -307,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lightnets`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError, ImportError) as err:
+        with called_from_command_line():
+            return args.func(args)
+    except (ValueError, OSError, ImportError) as err:
         print(f"lightnets: error: {err}", file=sys.stderr)
         return 2

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._version import __version__
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
@@ -117,8 +119,6 @@ def cpu_name() -> str:
 
 def environment_info() -> dict[str, Any]:
     """Versions, hardware and the time (UTC), recorded beside every result."""
-    from . import __version__
-
     info: dict[str, Any] = {
         "utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lightnets": __version__,

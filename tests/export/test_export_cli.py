@@ -36,18 +36,22 @@ def test_export_a_registered_model(tmp_path, capsys) -> None:
     assert session.run(None, {"input": np.zeros((3, 3, 64, 64), np.float32)})[0].shape == (3, 1000)
 
 
+def _fitted_file(tmp_path, name: str = "hybridsn"):
+    """The model.pt of a one-epoch HSIClassifier on a random 12×12×15 cube of 4 classes, and
+    its network."""
+    from lightnets.hsi import HSIClassifier
+
+    rng = np.random.default_rng(0)
+    cube = rng.random((12, 12, 15)).astype(np.float32)
+    gt = np.arange(144).reshape(12, 12) % 4 + 1
+    clf = HSIClassifier(name, pca=None, whiten=False, window=11, epochs=1, batch_size=16)
+    clf.fit(cube, gt, class_names=["a", "b", "c", "d"])
+    return clf.save(tmp_path / "model.pt"), clf.network_
+
+
 def test_export_a_predictor_checkpoint(tmp_path, capsys) -> None:
     pytest.importorskip("sklearn")
-    from lightnets.hsi.predictor import save_predictor
-    from lightnets.hsi.preprocessing import SpectralTransform
-
-    kwargs = {"bands": 15, "num_classes": 4, "window": 11}
-    model = lightnets.create_model("hybridsn", **kwargs).eval()
-    cube = np.random.default_rng(0).random((12, 12, 15)).astype(np.float32)
-    transform = SpectralTransform(n_components=None).fit(cube)
-    ckpt = save_predictor(tmp_path / "model.pt", model, model_name="hybridsn",
-                          model_kwargs=kwargs, transform=transform,
-                          class_names=["a", "b", "c", "d"])
+    ckpt, model = _fitted_file(tmp_path)
     assert _run(["export", str(ckpt)]) == 0
     out = tmp_path / "model.onnx"
     printed = capsys.readouterr().out
@@ -62,25 +66,12 @@ def test_export_a_predictor_checkpoint(tmp_path, capsys) -> None:
     assert got.shape == (1, 4) and np.abs(got - want).max() <= 1e-4
 
 
-def _predictor_file(tmp_path, name: str = "hybridsn"):
-    from lightnets.hsi.predictor import save_predictor
-    from lightnets.hsi.preprocessing import SpectralTransform
-
-    kwargs = {"bands": 15, "num_classes": 4, "window": 11}
-    model = lightnets.create_model(name, **kwargs).eval()
-    cube = np.random.default_rng(0).random((12, 12, 15)).astype(np.float32)
-    transform = SpectralTransform(n_components=None).fit(cube)
-    path = save_predictor(tmp_path / "model.pt", model, model_name=name, model_kwargs=kwargs,
-                          transform=transform, class_names=["a", "b", "c", "d"])
-    return path, model
-
-
 def test_export_the_full_scene_map_of_a_predictor(tmp_path, capsys) -> None:
     pytest.importorskip("sklearn")
     from lightnets.export.scene import predict_scene_onnx
     from lightnets.hsi import engine
 
-    ckpt, model = _predictor_file(tmp_path)
+    ckpt, model = _fitted_file(tmp_path)
     assert _run(["export", str(ckpt), "--scene"]) == 0
     out = tmp_path / "model.scene.onnx"
     assert f"wrote {out}" in capsys.readouterr().out
@@ -90,7 +81,7 @@ def test_export_the_full_scene_map_of_a_predictor(tmp_path, capsys) -> None:
         got = predict_scene_onnx(session, cube.numpy())
         want = engine.predict_scene(model, cube, device="cpu").numpy()
         assert got.shape == (4, height, width) and np.abs(got - want).max() <= 1e-4
-    with pytest.raises(ValueError, match=r"^--scene: expected a model.pt predictor file"):
+    with pytest.raises(ValueError, match=r"^--scene: expected a model.pt from an hsi run"):
         _run(["export", "mobilenet_v1_025", "--scene"])
 
 

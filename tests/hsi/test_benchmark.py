@@ -35,10 +35,10 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> None:
     kwargs = dict(
-        models=["svm", "hamida3d"], protocols="paper30,blocks", runs=2, epochs=2, log=quiet
+        models=["svm", "hamida3d"], protocols="paper30,regions", runs=2, epochs=2, log=quiet
     )
     rows = run_benchmark(scene, tmp_path, settings=SETTINGS, **kwargs)
-    pairs = [("paper30", "svm"), ("paper30", "hamida3d"), ("blocks", "svm"), ("blocks", "hamida3d")]
+    pairs = [("paper30", "svm"), ("paper30", "hamida3d"), ("regions", "svm"), ("regions", "hamida3d")]
     assert [(r.protocol, r.model) for r in rows] == pairs
 
     table = read_csv(tmp_path / "benchmark.csv")
@@ -54,19 +54,19 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     assert by_pair["paper30", "svm"]["macs_per_window"] == ""  # no patch path
     assert int(by_pair["paper30", "svm"]["macs_per_pixel"]) > 0
     assert float(by_pair["paper30", "hamida3d"]["overlap"]) > 0.5  # random split, 5×5 windows
-    assert all(float(by_pair["blocks", m]["overlap"]) == 0 for m in ("svm", "hamida3d"))
+    assert all(float(by_pair["regions", m]["overlap"]) == 0 for m in ("svm", "hamida3d"))
     # one buffer for every model of the disjoint protocol: the same test pixels for all
-    assert by_pair["blocks", "svm"]["test_pixels"] == by_pair["blocks", "hamida3d"]["test_pixels"]
-    blocks_configs = [
-        json.loads((tmp_path / "runs" / "blocks" / m / "seed0" / "config.json").read_text())
+    assert by_pair["regions", "svm"]["test_pixels"] == by_pair["regions", "hamida3d"]["test_pixels"]
+    region_configs = [
+        json.loads((tmp_path / "runs" / "regions" / m / "seed0" / "config.json").read_text())
         for m in ("svm", "hamida3d")
     ]
-    assert [c["experiment"]["buffer"] for c in blocks_configs] == [5, 5]  # Hamida3D's window
-    assert blocks_configs[0]["split"] == blocks_configs[1]["split"]
+    assert [c["experiment"]["buffer"] for c in region_configs] == [5, 5]  # Hamida3D's window
+    assert region_configs[0]["split"] == region_configs[1]["split"]
     assert all(r["runs"] == "2" and 0 <= float(r["oa_mean"]) <= 1 for r in table)
 
     page = (tmp_path / "benchmark.md").read_text()
-    assert "### paper30" in page and "### blocks" in page
+    assert "### paper30" in page and "### regions" in page
     assert page.count("| svm |") == 2 and page.count("| hamida3d |") == 2
     record = json.loads((tmp_path / "benchmark.json").read_text())
     assert record["runs"] == 2 and record["environment"]["torch"]
@@ -77,7 +77,7 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     assert {"metrics.json", "config.json", "map.png", "confusion.png", "report.md"} <= {
         p.name for p in svm_run.iterdir()
     }
-    assert not (svm_run / "model.pt").exists() and not (svm_run / "history.csv").exists()
+    assert (svm_run / "model.pt").exists() and not (svm_run / "history.csv").exists()
     assert "no `history.csv`" in (svm_run / "report.md").read_text()
 
     logs: list[str] = []
@@ -99,7 +99,7 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
         ({"models": "svm,svm"}, r"^models: expected names without repeats"),
         (
             {"protocols": "paper50"},
-            r"^protocols: expected a comma-separated list of 'paper30', 'paper10', 'blocks', "
+            r"^protocols: expected a comma-separated list of 'paper30', 'paper10', 'regions', "
             r"got 'paper50'",
         ),
         ({"runs": 0}, r"^runs: expected an integer >= 1, got 0"),

@@ -215,7 +215,7 @@ def _training_problem(n: int = 70, height: int = 26, width: int = 22):
 def _epoch(model, cube, pos, labels, **kwargs) -> float:
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     gen = torch.Generator().manual_seed(7)
-    return engine.train_epoch(
+    return engine.train_pixel_epoch(
         model, cube, pos, labels, opt, batch_size=16, generator=gen, device="cpu", **kwargs
     )
 
@@ -282,7 +282,9 @@ def test_an_epoch_is_reproducible_and_leaves_the_global_rng_alone() -> None:
     c = _model(window=9)
     opt = torch.optim.SGD(c.parameters(), lr=0.05)
     other = torch.Generator().manual_seed(8)
-    engine.train_epoch(c, cube, pos, labels, opt, batch_size=16, generator=other, device="cpu")
+    engine.train_pixel_epoch(
+        c, cube, pos, labels, opt, batch_size=16, generator=other, device="cpu"
+    )
     assert not all(torch.equal(x, y) for x, y in zip(a.parameters(), c.parameters(), strict=True))
 
 
@@ -334,15 +336,15 @@ def test_bad_input_names_the_argument() -> None:
     with pytest.raises(ValueError, match=r"^positions: expected an integer array of shape"):
         engine.predict_pixels(model, cube, [[0.5, 1.0]], device="cpu")
     with pytest.raises(ValueError, match=r"^labels: expected class indices in \[0, 5\)"):
-        engine.train_epoch(model, cube, pos, labels + 5, opt, device="cpu")
+        engine.train_pixel_epoch(model, cube, pos, labels + 5, opt, device="cpu")
     with pytest.raises(ValueError, match=r"^labels: expected an integer array of shape \(10,\)"):
-        engine.train_epoch(model, cube, pos, labels[:5], opt, device="cpu")
+        engine.train_pixel_epoch(model, cube, pos, labels[:5], opt, device="cpu")
     with pytest.raises(ValueError, match=r"^path: expected one of 'scene', 'patch'"):
-        engine.train_epoch(model, cube, pos, labels, opt, path="pixels", device="cpu")
+        engine.train_pixel_epoch(model, cube, pos, labels, opt, path="pixels", device="cpu")
     with pytest.raises(ValueError, match=r"^batching: expected one of 'random', 'mixed'"):
-        engine.train_epoch(model, cube, pos, labels, opt, batching="tiles", device="cpu")
+        engine.train_pixel_epoch(model, cube, pos, labels, opt, batching="tiles", device="cpu")
     with pytest.raises(ValueError, match=r"^class_weights: expected 5 weights"):
-        engine.train_epoch(model, cube, pos, labels, opt, class_weights=[1, 2], device="cpu")
+        engine.train_pixel_epoch(model, cube, pos, labels, opt, class_weights=[1, 2], device="cpu")
     with pytest.raises(ValueError, match=r"^max_pixels: expected an integer >= 1, got 0"):
         engine.predict_scene(model, cube, max_pixels=0, device="cpu")
     with pytest.raises(ValueError, match=r"^batch_size: expected an integer >= 1, got 0"):

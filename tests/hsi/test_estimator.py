@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from lightnets.hsi import HSIClassifier, HSIEvaluation, Scene, stratified_split
-from lightnets.hsi.experiment import ExperimentConfig, run_experiment
+from lightnets.hsi.config import ExperimentConfig
+from lightnets.hsi.experiment import run_experiment
 
 FAST = dict(pca=13, window=9, epochs=3, batch_size=32, random_state=3)
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from lightnets.cli import main
-from lightnets.hsi.experiment import ExperimentConfig, run_experiment
-from lightnets.hsi.predictor import load_predictor
+from lightnets.hsi import HSIClassifier
+from lightnets.hsi.config import ExperimentConfig
+from lightnets.hsi.experiment import run_experiment
 from lightnets.hsi.scenes import Scene
 
 
@@ -79,7 +80,7 @@ def test_interrupted_run_resumes_to_the_same_result(
 
     from lightnets.hsi import training
 
-    original = training.engine.train_epoch
+    original = training.engine.train_pixel_epoch
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -88,7 +89,7 @@ def test_interrupted_run_resumes_to_the_same_result(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training.engine, "train_epoch", interrupted)
+    monkeypatch.setattr(training.engine, "train_pixel_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(_config(), tmp_path / "cut", **quiet)
     monkeypatch.undo()
@@ -121,10 +122,11 @@ def test_predictor_classifies_a_new_cube_and_rejects_other_band_counts(
     scene: Scene, tmp_path: Path
 ) -> None:
     run_experiment(_config(), tmp_path, scene=scene, progress=False, log=lambda s: None)
-    predictor = load_predictor(tmp_path / "model.pt")
+    predictor = HSIClassifier.load(tmp_path / "model.pt")
     labels = predictor.predict(scene.cube)
     assert labels.shape == scene.gt.shape and labels.min() >= 1 and labels.max() <= 3
-    with pytest.raises(ValueError, match=r"^cube: expected 20 bands"):
+    assert np.array_equal(labels, np.load(tmp_path / "prediction.npy"))
+    with pytest.raises(ValueError, match=r"^X: expected a cube with 20 bands"):
         predictor.predict(scene.cube[:, :, :15])
 
     np.save(tmp_path / "cube.npy", scene.cube)
@@ -147,11 +149,11 @@ def test_predictor_classifies_a_new_cube_and_rejects_other_band_counts(
 
 
 def test_bad_checkpoints_get_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="checkpoint: no such file"):
-        load_predictor(tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="checkpoint: no file at"):
+        HSIClassifier.load(tmp_path / "missing.pt", argument="checkpoint")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="checkpoint: expected a lightnets predictor file"):
-        load_predictor(tmp_path / "junk.pt")
+    with pytest.raises(ValueError, match=r"checkpoint: expected a file saved by torch\.save"):
+        HSIClassifier.load(tmp_path / "junk.pt", argument="checkpoint")
 
 
 def test_bad_settings_are_rejected_before_any_work() -> None:
@@ -224,7 +226,7 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path, capsys) -> None:
 
 def test_cli_lists_the_scene_catalogue(capsys) -> None:
     assert main(["hsi", "scenes"]) == 0
-    from lightnets.hsi.scenes import SCENES
+    from lightnets.hsi.catalogue import SCENES
 
     lines = capsys.readouterr().out.splitlines()
     assert len(SCENES) == 7

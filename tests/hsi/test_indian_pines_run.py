@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lightnets.hsi.experiment import ExperimentConfig, run_experiment
+from lightnets.hsi.config import ExperimentConfig
+from lightnets.hsi.experiment import run_experiment
 
 
 @pytest.mark.slow

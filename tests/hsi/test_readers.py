@@ -75,7 +75,7 @@ def test_prefer_is_a_soft_choice(tmp_path: Path, synthetic_scene) -> None:
 def test_mat_with_two_label_maps_asks_for_variable(tmp_path: Path, synthetic_scene) -> None:
     gt = synthetic_scene.gt.astype(np.uint8)
     sio.savemat(tmp_path / "gts.mat", {"train": gt, "test": gt})
-    with pytest.raises(ValueError, match=r"^variable: .*gt array in gts.mat, one of train, test"):
+    with pytest.raises(ValueError, match=r"^gt_variable: .*gt array in gts.mat, one of train, tes"):
         read_ground_truth(tmp_path / "gts.mat")
     np.testing.assert_array_equal(read_ground_truth(tmp_path / "gts.mat", variable="test"), gt)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lightnets.vision import attention_experiment, dropout_experiment
+from lightnets.demos.dropout_images import dropout_experiment
+from lightnets.vision import attention_experiment
 from lightnets.vision.experiments import attention_variant
 
 

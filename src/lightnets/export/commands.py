@@ -1,4 +1,4 @@
-"""The ``export`` and ``bench`` subcommands: a registered model or an hsi predictor file to
+"""The ``export`` and ``bench`` subcommands: a registered model or a hyperspectral model.pt to
 ONNX (optionally quantized to INT8), and deployment latency against torchvision."""
 
 from __future__ import annotations
@@ -28,10 +28,15 @@ def _resolve(target: str) -> tuple[nn.Module | str, str]:
     """The model (or registered name) to export and the default output file."""
     if not _is_checkpoint(target):
         return target, f"{target}.onnx"
-    from ..hsi.predictor import load_predictor
+    from .._checks import bad_value
+    from ..hsi.estimator import HSIClassifier
 
-    predictor = load_predictor(target)
-    return predictor.model, str(Path(target).with_suffix(".onnx"))
+    if not Path(target).is_file():
+        raise FileNotFoundError(f"checkpoint: no such file {target!r}")
+    clf = HSIClassifier.load(target, argument="checkpoint")
+    if clf.network_ is None:
+        raise bad_value("checkpoint", "a network's model.pt (an SVM has no graph)", target)
+    return clf.network_, str(Path(target).with_suffix(".onnx"))
 
 
 def _int8_path(path: Path) -> Path:
@@ -107,12 +112,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _export_scene(args: argparse.Namespace, model: nn.Module | str, default_out: str) -> int:
-    """``--scene``: the full-scene map graph of an hsi predictor file."""
+    """``--scene``: the full-scene map graph of a hyperspectral model.pt."""
     from .._checks import bad_value
     from .scene import export_scene_onnx
 
     if isinstance(model, str) or args.int8:
-        raise bad_value("--scene", "a model.pt predictor file from an hsi run, without --int8",
+        raise bad_value("--scene", "a model.pt from an hsi run, without --int8",
                         args.model)
     out = args.out or str(Path(default_out).with_suffix(".scene.onnx"))
     print(export_scene_onnx(model, out, opset=args.opset, atol=args.atol).summary())
@@ -193,10 +198,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add the ``export`` and ``bench`` subcommands to an argparse subparsers object."""
     p = subparsers.add_parser(
-        "export", help="export a model or an hsi predictor file to ONNX (checked with ORT)"
+        "export", help="export a model or a hyperspectral model.pt to ONNX (checked with ORT)"
     )
     p.add_argument("model", metavar="MODEL|CHECKPOINT",
-                   help="registered model name, or a model.pt predictor file from an hsi run")
+                   help="registered model name, or the model.pt of an hsi run")
     p.add_argument("--format", choices=("onnx",), default="onnx", help="output format")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset version")
     p.add_argument("--dynamic-batch", action="store_true", help="make the batch axis symbolic")
@@ -215,7 +220,7 @@ def register(subparsers: Any) -> None:
                    help="with --int8: preprocessed training inputs, an N×C×H×W .npy/.npz array")
     p.add_argument("--int8-out", metavar="FILE", help="INT8 file (default: OUT.int8.onnx)")
     p.add_argument("--scene", action="store_true",
-                   help="hsi predictor file: export the full-scene map (cube in, logits map "
+                   help="hsi model.pt: export the full-scene map (cube in, logits map "
                         "out, any height and width) instead of the per-patch network")
     p.set_defaults(func=_cmd_export)
 

@@ -12,7 +12,7 @@ Protocols, defined here once (PCA to 30 whitened components on the scene, Adam 1
 
 * ``paper30``: 30 % of each class's pixels, drawn at random (the HybridSN paper's split);
 * ``paper10``: 10 %, the same way;
-* ``blocks``: 10 % of each class taken as one region (``region_split``), and only test pixels
+* ``regions``: 10 % of each class taken as one region (``region_split``), and only test pixels
   at least a window radius from every training pixel kept, so no test window sees a training
   pixel. The buffer is the largest window of the run's models (25 with HybridSN; a
   ``buffer`` setting overrides it), so every model is trained and tested on the same pixels
@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .._checks import bad_value, check_int
 from ..models import list_models
-from .benchmark_report import write_report
+from .benchmark_report import BenchmarkRow, write_report
+from .config import SVM, ExperimentConfig
 from .costs import PixelCost, registered_model_cost, svm_cost
-from .experiment import SVM, ExperimentConfig, run_experiment
+from .experiment import run_experiment
 from .scenes import Scene, load_scene
 
 PROTOCOLS: dict[str, dict[str, Any]] = {
     "paper30": {"split": "random", "train_fraction": 0.3},
     "paper10": {"split": "random", "train_fraction": 0.1},
-    "blocks": {"split": "regions", "train_fraction": 0.1},
+    "regions": {"split": "regions", "train_fraction": 0.1},
 }
 MODELS = (
     "svm",
@@ -51,19 +52,6 @@ MODELS = (
 )
 # Settings a benchmark fixes itself: a protocol, a model, its seeds and its epochs.
 _FIXED = {"model", "runs", "seed", "epochs", "scene", *(k for p in PROTOCOLS.values() for k in p)}
-
-
-@dataclass(frozen=True)
-class BenchmarkRow:
-    """One (protocol, model) pair: the summary over seeds, the cost and the run folders."""
-
-    protocol: str
-    model: str
-    window: int
-    summary: dict[str, Any]
-    cost: PixelCost
-    folder: Path
-    first_run: Path
 
 
 def parse_names(name: str, value: str | Sequence[str], known: Sequence[str]) -> list[str]:
@@ -87,8 +75,6 @@ def run_benchmark(
     runs: int = 5,
     epochs: int = 100,
     settings: Mapping[str, Any] | None = None,
-    data_dir: str | None = None,
-    gt: str | None = None,
     resume: bool = False,
     progress: bool = False,
     log: Callable[[str], None] = print,
@@ -97,9 +83,9 @@ def run_benchmark(
     table and the map grid there (:func:`write_report`); one row per pair, in that order.
 
     ``settings`` are further :class:`ExperimentConfig` fields shared by all runs (``pca``,
-    ``batch_size``, ``device`` …); the protocol, model, seeds and epochs are the benchmark's.
-    A ``buffer`` setting applies to the ``blocks`` protocol only (default: the largest window).
-    A ``scene`` name is loaded with ``data_dir`` (and ``gt`` for a cube file of your own).
+    ``batch_size``, ``device``, and where a ``scene`` name is loaded from: ``data_dir``,
+    ``download``, ``gt`` …); the protocol, model, seeds and epochs are the benchmark's. A
+    ``buffer`` setting applies to the ``regions`` protocol only (default: the largest window).
     Every argument is checked before the first run.
     """
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
@@ -130,7 +116,7 @@ def run_benchmark(
         for key, c in configs.items()
     }
     if isinstance(scene, str):
-        scene = load_scene(scene, gt=gt, data_dir=data_dir)
+        scene = load_scene(scene, **next(iter(configs.values())).scene_options())
     out = Path(out)
     rows: list[BenchmarkRow] = []
     for (protocol, model), config in configs.items():

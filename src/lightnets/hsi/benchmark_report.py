@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..runs import atomic_write_bytes, environment_info, write_csv, write_json
+from .costs import PixelCost
 from .maps import save_map_grid
 from .scenes import Scene
-
-if TYPE_CHECKING:
-    from .benchmark import BenchmarkRow
 
 COLUMNS = (
     "protocol",
@@ -53,6 +52,19 @@ COST_NOTE = (
     "pass on the pixel's own window. For the SVM, the kernel against every support vector "
     "and the dual coefficients; its parameters are the numbers it stores."
 )
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One (protocol, model) pair: the summary over seeds, the cost and the run folders."""
+
+    protocol: str
+    model: str
+    window: int
+    summary: dict[str, Any]
+    cost: PixelCost
+    folder: Path
+    first_run: Path
 
 
 def row_record(row: BenchmarkRow) -> dict[str, Any]:

@@ -85,6 +85,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .._checks import bad_value, check_choice, check_int
+from ..devices import resolve_device
 
 __all__ = [
     "as_cube",
@@ -97,11 +98,10 @@ __all__ = [
     "predict_pixels",
     "predict_scene",
     "random_batches",
-    "resolve_device",
     "scene_logits",
     "scene_positions",
     "spatial_batches",
-    "train_epoch",
+    "train_pixel_epoch",
 ]
 
 # Output pixels per tile of predict_scene by default: Indian Pines (145²) and Salinas (512×217)
@@ -115,13 +115,6 @@ PIECE = 128
 HEAD_CHUNK = 1024
 
 # ----------------------------------------------------------------------------- inputs
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None`` → CUDA when available, else CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def _tensor(x: Any) -> Tensor:
@@ -510,7 +503,7 @@ def _seeded_rng(device: torch.device, seed: int) -> Iterator[None]:
         yield
 
 
-def train_epoch(
+def train_pixel_epoch(
     model: nn.Module,
     cube: Any,
     positions: Any,

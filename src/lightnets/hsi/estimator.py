@@ -29,19 +29,19 @@ import numpy as np
 import torch
 
 from .._checks import bad_value, check_choice, check_int, check_positive
+from ..devices import resolve_device
 from ..models import create_model, list_models
 from ..runs import load_torch, save_torch
 from . import engine
+from .config import BATCHINGS, PATHS, PCA_FITS, SVM
 from .metrics import classification_metrics
 from .preprocessing import SpectralTransform
 from .readers import check_cube, check_ground_truth, require
 from .svm import SpectralSVM
-from .training import TrainConfig, fit
+from .training import FitConfig, fit
 
 FORMAT = "lightnets-hsi-classifier"
 FORMAT_VERSION = 1
-SVM = "svm"
-PCA_FITS = ("scene", "train")
 
 
 @dataclass
@@ -93,12 +93,16 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     ``gamma_grid``, ``folds``, ``n_jobs``). Training of a network: ``epochs``, ``batch_size``,
     ``lr`` (Adam), ``batching`` (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
     (``scene``: one convolution pass per region; ``patch``: window by window, the reference),
-    ``class_weights``, ``device``; the kept weights are those of the lowest training loss.
-    ``verbose`` shows a progress bar.
+    ``class_weights``, ``device``; the kept weights are those of the lowest training loss
+    (or the best validation OA, with ``fit(..., val_mask=...)``). ``verbose`` shows a
+    progress bar. The parameters are the settings of
+    :class:`~lightnets.hsi.config.ExperimentConfig` of the same names (``random_state`` is
+    its ``seed``).
 
     After :meth:`fit`: ``classes_`` (labels 1..K), ``class_names_``, ``n_bands_in_``,
     ``window_``, ``transform_``, ``network_`` or ``svm_``, ``history_`` (per-epoch loss),
-    ``best_epoch_`` and ``fit_seconds_``.
+    ``best_epoch_``, ``train_seconds_`` (the training alone, summed over resumed sessions) and
+    ``fit_seconds_`` (transform and training, the same way).
     """
 
     def __init__(
@@ -146,16 +150,18 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             raise bad_value("model", f"{SVM!r} or one of {', '.join(known)}", self.model)
         check_choice("pca_fit", self.pca_fit, PCA_FITS)
         check_int("random_state", self.random_state, minimum=0)
+        resolve_device(self.device)
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
         if self.model != SVM:
             check_int("epochs", self.epochs, minimum=1)
             check_int("batch_size", self.batch_size, minimum=1)
             check_positive("lr", self.lr)
-            check_choice("batching", self.batching, engine.BATCHINGS)
+            check_choice("batching", self.batching, BATCHINGS)
+            check_choice("path", self.path, PATHS)
 
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(
+    def _fit_config(self) -> FitConfig:
+        return FitConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
@@ -166,6 +172,19 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             device=self.device,
         )
 
+    def classifier_arguments(self, n_bands: int, n_classes: int) -> dict[str, Any]:
+        """The constructor arguments :meth:`fit` gives the network for a cube of ``n_bands``
+        bands and ``n_classes`` classes (for the SVM: its search grid and folds)."""
+        if self.model == SVM:
+            svm = _svm(self.model_kwargs, self.random_state)
+            return {"c_grid": list(svm.c_grid), "gamma_grid": list(svm.gamma_grid),
+                    "folds": svm.folds}
+        bands = n_bands if self.pca is None else self.pca
+        kwargs = {**(self.model_kwargs or {}), "num_classes": n_classes, "bands": bands}
+        if self.window is not None:
+            kwargs["window"] = self.window
+        return kwargs
+
     def fit(
         self,
         X: Any,
@@ -173,17 +192,28 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         train_mask: Any = None,
         *,
         class_names: Sequence[str] | None = None,
+        val_mask: Any = None,
+        checkpoint: str | os.PathLike | None = None,
+        resume: bool = False,
     ) -> HSIClassifier:
         """Fit on a ``Scene`` (``y`` left out) or an H×W×B cube ``X`` with its H×W ground
         truth ``y``; ``train_mask`` (H×W booleans) selects the training pixels among the
         labelled ones (default: all of them); ``class_names`` name the classes 1..K of a
-        ground truth (a Scene has its own; default ``class 1``, …). Returns ``self``."""
+        ground truth (a Scene has its own; default ``class 1``, …). Returns ``self``.
+
+        A network also takes ``val_mask``: validation pixels that choose the kept epoch (by
+        their OA; without them, the lowest training loss), and ``checkpoint``: a file
+        rewritten after every epoch, continued with ``resume=True``.
+        """
         self._check_params()
         cube, gt, names = _inputs(X, y, class_names)
         k = len(names)
         train = gt > 0
         if train_mask is not None:
             train &= _check_mask("train_mask", train_mask, gt.shape)
+        val = None if val_mask is None else (gt > 0) & _check_mask("val_mask", val_mask, gt.shape)
+        if val is not None and (val & train).any():
+            raise bad_value("val_mask", "pixels apart from train_mask", "shared pixels")
         counts = np.bincount(gt[train], minlength=k + 1)[1:]
         missing = [names[i] for i in range(k) if counts[i] == 0]
         if missing:
@@ -206,35 +236,38 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             svm = _svm(self.model_kwargs, self.random_state)
         else:
             torch.manual_seed(self.random_state)
-            bands = cube.shape[2] if self.pca is None else self.pca
-            kwargs = {**(self.model_kwargs or {}), "num_classes": k, "bands": bands}
-            if self.window is not None:
-                kwargs["window"] = self.window
+            kwargs = self.classifier_arguments(cube.shape[2], k)
             network = _network(self.model, kwargs)
             window = int(network.window)
         transform.fit(cube, None if self.pca_fit == "scene" else train)
         reduced = transform.transform(cube).transpose(2, 0, 1)  # bands × H × W for the engine
-        rows, cols = np.nonzero(train)
-        positions = np.stack([rows, cols], axis=1)
-        labels = gt[rows, cols] - 1
+        positions, labels = _pixels(train, gt)
         self.history_: list[dict[str, float]] = []
         self.best_epoch_: int | None = None
         if svm is not None:
+            started = time.perf_counter()
             svm.fit(reduced, positions, labels)
+            self.train_seconds_ = time.perf_counter() - started
         else:
             assert network is not None
+            started = time.perf_counter()
             result = fit(
                 network,
                 reduced,
                 positions,
                 labels,
-                self._train_config(),
+                self._fit_config(),
+                val=None if val is None or not val.any() else _pixels(val, gt),
+                checkpoint=checkpoint,
+                resume=resume,
                 progress=bool(self.verbose),
             )
             network.eval()
             self.network_kwargs_ = {**kwargs, "window": window}
             self.history_ = result.history
             self.best_epoch_ = result.best_epoch
+            self.train_seconds_ = result.train_seconds
+            tic += time.perf_counter() - started - result.train_seconds  # earlier sessions too
         self.network_, self.svm_, self.window_ = network, svm, window
         self.transform_ = transform
         self.classes_ = np.arange(1, k + 1, dtype=np.int64)
@@ -324,6 +357,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             "history": self.history_,
             "best_epoch": self.best_epoch_,
             "fit_seconds": self.fit_seconds_,
+            "train_seconds": self.train_seconds_,
         }
         if self.network_ is not None:
             state["network"] = {
@@ -336,15 +370,17 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         return save_torch(path, state)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> HSIClassifier:
-        """A classifier saved by :meth:`save`; refuses other files with one error."""
-        state = load_torch(path, "path")
+    def load(cls, path: str | os.PathLike, *, argument: str = "path") -> HSIClassifier:
+        """A classifier saved by :meth:`save`; refuses other files with one error, which names
+        ``argument`` (the caller's name for the file)."""
+        what = f"a lightnets {FORMAT!r} file saved by HSIClassifier.save"
+        state = load_torch(path, argument)
         if state.get("format") != FORMAT:
-            raise bad_value("path", f"a lightnets {FORMAT!r} file", f"{path} (another file)")
+            raise bad_value(argument, what, f"{path} (another file)")
         version = state.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise bad_value(
-                "path",
+                argument,
                 f"a file of format version <= {FORMAT_VERSION} (upgrade lightnets to read newer)",
                 f"{path} (version {version})",
             )
@@ -357,6 +393,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         clf.history_ = list(state["history"])
         clf.best_epoch_ = state["best_epoch"]
         clf.fit_seconds_ = float(state["fit_seconds"])
+        clf.train_seconds_ = float(state.get("train_seconds", clf.fit_seconds_))
         clf.network_ = clf.svm_ = None
         if "network" in state:
             net = state["network"]
@@ -408,6 +445,12 @@ def _inputs(
     if len(names) < 2:
         raise bad_value("y", "labels of at least 2 classes (1..K, 0 = unlabelled)", f"K = {k}")
     return cube, gt_arr, names
+
+
+def _pixels(mask: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row/column positions (n×2) and 0-based classes of the pixels of ``mask``."""
+    rows, cols = np.nonzero(mask)
+    return np.stack([rows, cols], axis=1), gt[rows, cols] - 1
 
 
 def _check_mask(name: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:

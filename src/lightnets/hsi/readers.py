@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lightnets._checks import bad_value
+from .._checks import bad_value, spell
 
 CUBE_SUFFIXES = (".mat", ".npy", ".npz", ".hdr", ".tif", ".tiff")
 GT_SUFFIXES = (*CUBE_SUFFIXES, ".png")
@@ -263,9 +263,10 @@ def _pick(
 ) -> np.ndarray:
     """Choose the cube (the one 3-D array) or the gt (the one 2-D integer array) of a file."""
     listing = ", ".join(f"{k} {tuple(v.shape)} {v.dtype}" for k, v in arrays.items()) or "none"
+    option = spell("variable" if role == "cube" else "gt_variable")
     if variable is not None:
         if variable not in arrays:
-            raise bad_value("variable", f"one of the arrays in {path.name} ({listing})", variable)
+            raise bad_value(option, f"one of the arrays in {path.name} ({listing})", variable)
         return arrays[variable]
     if prefer is not None and prefer in arrays:
         return arrays[prefer]
@@ -286,7 +287,7 @@ def _pick(
             return next(iter(arrays.values()))
         raise bad_value(f"{role} in {path.name}", wanted, f"arrays {listing}")
     raise bad_value(
-        "variable",
+        option,
         f"the name of the {role} array in {path.name}, one of " + ", ".join(candidates),
         None,
     )
@@ -348,3 +349,39 @@ def _squeeze_single_band(array: np.ndarray, path: Path) -> np.ndarray:
             raise bad_value("gt", "a single-band image", f"{array.shape[2]} bands in {path.name}")
         return array[:, :, 0]
     return array
+
+
+def read_mask(
+    path: str | Path,
+    *,
+    shape: tuple[int, ...] | None = None,
+    variable: str | None = None,
+    name: str = "mask",
+) -> np.ndarray:
+    """Read an H×W boolean mask (booleans, or the integers 0 and 1) from a .npy/.npz/.mat,
+    PNG or GeoTIFF file; ``shape`` is the ground truth's to match."""
+    path = _existing_file(name, path, GT_SUFFIXES)
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        mask = _read_label_png(path)
+    elif suffix in (".tif", ".tiff"):
+        mask = _read_geotiff(path, single_band=True)
+    elif suffix == ".hdr":
+        mask = _squeeze_single_band(_read_envi(path), path)
+    else:
+        arrays = _read_arrays(path)
+        if variable is not None or len(arrays) != 1:
+            mask = _pick(arrays, path, variable, None, role="gt")
+        else:
+            mask = next(iter(arrays.values()))
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise bad_value(name, "a 2-D H×W mask", f"shape {mask.shape} in {path.name}")
+    if shape is not None and tuple(mask.shape) != tuple(shape):
+        raise bad_value(name, f"the ground truth's shape {tuple(shape)}", f"shape {mask.shape}")
+    if mask.dtype != bool:
+        values = np.unique(mask) if mask.size else mask
+        if not (_numeric(mask) and set(values.tolist()) <= {0, 1}):
+            shown = values[:5].tolist() if _numeric(mask) else str(mask.dtype)
+            raise bad_value(name, f"booleans or 0/1 values in {path.name}", shown)
+    return mask.astype(bool)

@@ -3,14 +3,15 @@
 :mod:`lightnets.hsi.experiment` runs the experiments; this module writes their files:
 ``config.json``, ``prediction.npy``, ``map.png``, ``confusion.png``, ``report.md`` and, over
 several runs, ``summary.md``. Networks and the SVM share it, so their folders read alike.
+Settings arrive as plain data (``dataclasses.asdict`` of the run's config).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import asdict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -19,14 +20,11 @@ from .maps import false_colour, save_classification_map, save_confusion_matrix
 from .scenes import Scene
 from .splits import Split
 
-if TYPE_CHECKING:
-    from .experiment import ExperimentConfig
-
 
 def write_config(
     out: Path,
     scene: Scene,
-    config: ExperimentConfig,
+    settings: Mapping[str, Any],
     seed: int,
     split: Split,
     model_kwargs: dict[str, Any],
@@ -35,7 +33,7 @@ def write_config(
     write_json(
         out / "config.json",
         {
-            "experiment": asdict(config),
+            "experiment": dict(settings),
             "seed": seed,
             "split": split.summary(),
             "model_kwargs": model_kwargs,
@@ -68,7 +66,7 @@ def run_metrics(
 def save_outputs(
     out: Path,
     scene: Scene,
-    config: ExperimentConfig,
+    settings: Mapping[str, Any],
     split: Split,
     prediction: np.ndarray,
     scores: dict[str, Any],
@@ -81,8 +79,8 @@ def save_outputs(
     atomic_write_bytes(out / "prediction.npy", buffer.getvalue())
     background = false_colour(scene.cube, scene.rgb_bands) if scene.rgb_bands else None
     title = (
-        f"{scene.name} · {config.model} · {config.split} split · seed {metrics['seed']} · "
-        f"OA {scores['oa']:.2%}"
+        f"{scene.name} · {settings['model']} · {settings['split']} split · "
+        f"seed {metrics['seed']} · OA {scores['oa']:.2%}"
     )
     save_classification_map(
         out / "map.png",
@@ -96,7 +94,7 @@ def save_outputs(
     save_confusion_matrix(
         out / "confusion.png", scores["confusion"], scene.class_names, title=title
     )
-    report = report_markdown(scene, config, metrics, split, note)
+    report = report_markdown(scene, settings, metrics, split, note)
     atomic_write_bytes(out / "report.md", report.encode())
 
 
@@ -113,10 +111,10 @@ def _pm(stat: dict[str, Any], scale: float = 100.0) -> str:
     return f"{stat['mean'] * scale:.2f} ± {stat['std'] * scale:.2f}"
 
 
-def summary_markdown(config: ExperimentConfig, s: dict[str, Any], scene: Scene) -> str:
+def summary_markdown(settings: Mapping[str, Any], s: dict[str, Any], scene: Scene) -> str:
     """``summary.md``: mean ± std over the runs, overall and per class."""
     lines = [
-        f"# {scene.name}: {config.model}, {config.split} split, {s['oa']['n']} runs",
+        f"# {scene.name}: {settings['model']}, {settings['split']} split, {s['oa']['n']} runs",
         "",
         "| OA % | AA % | kappa × 100 | overlap % | train s | map s |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -134,7 +132,7 @@ def summary_markdown(config: ExperimentConfig, s: dict[str, Any], scene: Scene) 
 
 
 def report_markdown(
-    scene: Scene, config: ExperimentConfig, m: dict[str, Any], split: Split, note: str
+    scene: Scene, settings: Mapping[str, Any], m: dict[str, Any], split: Split, note: str
 ) -> str:
     """``report.md`` of one run; ``note`` says how it trained and what it wrote."""
     rows = "\n".join(
@@ -142,9 +140,9 @@ def report_markdown(
         for i, (name, acc) in enumerate(zip(scene.class_names, m["per_class"], strict=True))
     )
     return (
-        f"# {scene.name} · {config.model} · seed {m['seed']}\n\n"
+        f"# {scene.name} · {settings['model']} · seed {m['seed']}\n\n"
         f"OA **{m['oa']:.2%}**, AA **{m['aa']:.2%}**, kappa **{m['kappa']:.4f}** on "
-        f"{m['test_pixels']} test pixels ({config.split} split, {m['train_pixels']} training "
+        f"{m['test_pixels']} test pixels ({settings['split']} split, {m['train_pixels']} training "
         f"pixels; {m['overlap']:.1%} of test windows contain a training pixel).\n\n"
         f"{note}\n\n"
         "![map](map.png)\n\n| # | class | train | test | accuracy % |\n|---:|---|---:|---:|---:|\n"

@@ -22,13 +22,14 @@ import torch
 from torch import nn
 
 from .._checks import check_choice, check_int, check_positive
+from ..devices import resolve_device
 from ..loop import run_epochs
 from . import engine
 from .metrics import overall_accuracy
 
 
 @dataclass
-class TrainConfig:
+class FitConfig:
     """Optimisation settings (HybridSN paper defaults)."""
 
     epochs: int = 100
@@ -71,7 +72,7 @@ def fit(
     cube: Any,
     positions: np.ndarray,
     labels: np.ndarray,
-    config: TrainConfig,
+    config: FitConfig,
     *,
     val: tuple[np.ndarray, np.ndarray] | None = None,
     checkpoint: str | os.PathLike | None = None,
@@ -90,7 +91,7 @@ def fit(
     needs, such as preprocessing and class names); with ``resume=True`` an existing checkpoint
     is continued.
     """
-    device = engine.resolve_device(config.device)
+    device = resolve_device(config.device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
@@ -99,7 +100,7 @@ def fit(
 
     def step(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
-        loss = engine.train_epoch(
+        loss = engine.train_pixel_epoch(
             model,
             cube,
             positions,

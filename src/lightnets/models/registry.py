@@ -9,28 +9,13 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from torch import nn
 
 from .._checks import bad_value
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """What the registry knows about one named variant."""
-
-    name: str
-    builder: Callable[..., nn.Module]
-    paper: str
-    family: str
-    task: str = "image"
-    torchvision: str | None = None
-    aliases: tuple[str, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
+from .entry import ModelEntry
 
 _ENTRIES: dict[str, ModelEntry] = {}
 _ALIASES: dict[str, str] = {}
@@ -80,6 +65,19 @@ def get_entry(name: str) -> ModelEntry:
     return _ENTRIES[key]
 
 
+def pretrained_entry(name: str) -> ModelEntry:
+    """The entry of ``name`` when torchvision publishes ImageNet weights for it; else a
+    ValueError naming the models that have them."""
+    entry = get_entry(name)
+    if entry.torchvision is None:
+        have = [n for n, e in _ENTRIES.items() if e.torchvision is not None]
+        raise ValueError(
+            f"pretrained: expected a model with torchvision's published ImageNet weights "
+            f"({', '.join(sorted(have))}), got {entry.name!r}"
+        )
+    return entry
+
+
 def create_model(
     name: str,
     *,
@@ -94,7 +92,7 @@ def create_model(
     classifiers). ``pretrained=True`` loads torchvision's published ImageNet weights (needs a
     connection or torchvision's cache) and then resets the classifier if ``num_classes`` differs.
     """
-    entry = get_entry(name)
+    entry = pretrained_entry(name) if pretrained else get_entry(name)
     fixed = set(kwargs) & set(entry.kwargs)
     if fixed:
         key = sorted(fixed)[0]

@@ -11,16 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 import torch
 from torch import nn
 
 from ..runs import load_torch
-
-if TYPE_CHECKING:
-    from .registry import ModelEntry
+from .entry import ModelEntry
 
 
 def map_torchvision_keys(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> dict:
@@ -48,16 +46,10 @@ def load_torchvision_state_dict(model: nn.Module, state_dict: Mapping[str, torch
 
 
 def published_weights(entry: ModelEntry) -> Any:
-    """torchvision's default ImageNet weights (a ``WeightsEnum`` member) for ``entry``;
-    a ValueError naming the models that have such weights when it has none."""
+    """torchvision's default ImageNet weights (a ``WeightsEnum`` member) for ``entry``, which
+    :func:`~lightnets.models.registry.pretrained_entry` has checked to have them."""
     if entry.torchvision is None:
-        from .registry import get_entry, list_models
-
-        have = [n for n in list_models() if get_entry(n).torchvision is not None]
-        raise ValueError(
-            f"pretrained: expected a model with torchvision's published ImageNet weights "
-            f"({', '.join(have)}), got {entry.name!r}"
-        )
+        raise ValueError(f"pretrained: {entry.name!r} has no torchvision twin with weights")
     from torchvision.models import get_model_weights
 
     return get_model_weights(entry.torchvision).DEFAULT

@@ -1,5 +1,5 @@
 """Image classification with the zoo: data sets, training (one or many processes) and the
-attention and dropout experiments.
+attention experiment (the dropout demonstration is :mod:`lightnets.demos.dropout_images`).
 
 Names are imported on first use, so that importing the package does not load torchvision's
 data modules.
@@ -20,7 +20,6 @@ _EXPORTS = {
     "load_weights": "trainer",
     "train": "trainer",
     "attention_experiment": "experiments",
-    "dropout_experiment": "experiments",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -110,7 +110,7 @@ def _cmd_attention(args: argparse.Namespace) -> int:
 
 
 def _cmd_dropout(args: argparse.Namespace) -> int:
-    from .experiments import dropout_experiment
+    from ..demos.dropout_images import dropout_experiment
 
     _threads(args)
     dropout_experiment(

@@ -20,6 +20,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .._checks import bad_value
+from ..devices import resolve_device
 
 
 @dataclass(frozen=True)
@@ -48,23 +49,6 @@ def _env_int(name: str, default: int) -> int:
     if not value.isdigit():
         raise bad_value(name, "a non-negative integer (set by torchrun)", value)
     return int(value)
-
-
-def resolve_device(device: str | torch.device | None, local_rank: int = 0) -> torch.device:
-    """``None``: CUDA when available, else the CPU. Under torchrun ``cuda`` means the
-    process's own GPU, ``cuda:LOCAL_RANK``."""
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise bad_value("device", "cpu, cuda or cuda:N", device) from None
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise bad_value("device", "cpu (CUDA is not available here)", str(device))
-        if resolved.index is None:
-            resolved = torch.device("cuda", local_rank)
-    return resolved
 
 
 def current(device: str | torch.device | None = None) -> Context:

@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .._checks import bad_value
-from ..models import get_entry
+from ..models.registry import pretrained_entry
 from ..models.torchvision_compat import (
     fetch_published_state_dict,
     map_torchvision_keys,
@@ -99,7 +99,7 @@ def _input_channels(state_dict: Mapping[str, Any]) -> int | None:
 
 
 def _published_start(model: str, progress: bool) -> Start:
-    entry = get_entry(model)
+    entry = pretrained_entry(model)
     weights = published_weights(entry)
     state = fetch_published_state_dict(entry, progress=progress)
     preprocess = weights.transforms()

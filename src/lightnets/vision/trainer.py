@@ -44,8 +44,8 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .. import __version__
 from .._checks import bad_value, check_choice, check_fraction, check_int, check_positive
+from .._version import __version__
 from ..loop import LoopResult, read_checkpoint, run_epochs
 from ..models import Classifier, create_model, get_entry
 from ..runs import environment_info, write_csv, write_json
@@ -386,40 +386,58 @@ def train(
         )
 
 
-def _train(
-    config: TrainConfig,
-    out: Path | None,
-    ctx: Context,
-    *,
-    resume: bool,
-    workers: int,
-    amp: bool | None,
-    data_dir: Any,
-    download: bool,
-    data: ImageData | None,
-    progress: bool,
-    log: Callable[[str], None],
-    on_epoch: Callable[[dict[str, Any]], None] | None,
-) -> TrainResult:
-    started = time.perf_counter()
-    say = log if ctx.is_main else (lambda _msg: None)
+@dataclass
+class _Run:
+    """What one training works with, built by :func:`_build_run` before the first epoch."""
+
+    config: TrainConfig  # with img_size resolved
+    data: ImageData
+    start: Start
+    head: str
+    model: Classifier
+    net: nn.Module  # the model, wrapped for data parallelism under torchrun
+    trainable: int
+    train_set: Augmented
+    eval_set: Augmented
+    loader: Any
+    sampler: Any
+    evaluation: Any
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    criterion: nn.Module
+    meta: dict[str, Any]  # what inference needs, saved in every checkpoint
+
+    @property
+    def params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+
+def _check_amp(amp: bool | None, ctx: Context) -> bool:
+    """Mixed precision: on by default on CUDA, refused elsewhere."""
     amp = ctx.device.type == "cuda" if amp is None else amp
     if amp and ctx.device.type != "cuda":
         raise bad_value("amp", f"False on {ctx.device} (mixed precision is for CUDA)", amp)
+    return amp
+
+
+def _data_for(
+    config: TrainConfig, ctx: Context, data: ImageData | None, data_dir: Any, download: bool
+) -> ImageData:
+    """The configured data set (``data`` when given and matching), restricted to
+    ``config.classes``."""
     if data is None:
         data = _prepare_data(config, ctx, data_dir, download)
     elif data.name != dataset_name(config.dataset):
         raise bad_value("data", f"the data set {config.dataset!r} of the config", data.name)
-    if config.classes is not None:
-        data = select_classes(data, config.classes)
-    start = _plan_start(config, data, ctx, progress)
-    img_size = config.img_size or start.img_size or data.img_size
-    config = dataclasses.replace(config, img_size=img_size)
-    resize = None
-    if start.resize is not None and start.img_size:
-        resize = max(img_size, round(start.resize * img_size / start.img_size))
-    norm = start.normalization
+    return data if config.classes is None else select_classes(data, config.classes)
 
+
+def _build_model(
+    config: TrainConfig, data: ImageData, start: Start, ctx: Context
+) -> tuple[Classifier, nn.Module, str, int]:
+    """The network from its starting weights, its head fitted to the data's classes: (model,
+    the same wrapped for torchrun, what became of the head, trainable parameters)."""
     torch.manual_seed(config.seed)
     outputs, head = head_classes(start, data.classes, config.head)
     model = create_model(
@@ -434,8 +452,8 @@ def _train(
         else sum(p.numel() for p in model.parameters())
     )
     minimum = getattr(model, "min_input_size", 1)
-    if img_size < minimum:
-        raise bad_value("img_size", f"an integer >= {minimum} for {config.model}", img_size)
+    if config.img_size < minimum:
+        raise bad_value("img_size", f"an integer >= {minimum} for {config.model}", config.img_size)
     model.to(ctx.device)
     if ctx.device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -443,7 +461,21 @@ def _train(
     if ctx.distributed:
         ids = [ctx.device.index] if ctx.device.type == "cuda" else None
         net = DistributedDataParallel(model, device_ids=ids)
+    return model, net, head, trainable
 
+
+def _build_run(
+    config: TrainConfig, data: ImageData, ctx: Context, *, workers: int, amp: bool, progress: bool
+) -> _Run:
+    """Starting weights, network, data pipelines, optimiser and schedule of a training."""
+    start = _plan_start(config, data, ctx, progress)
+    img_size = config.img_size or start.img_size or data.img_size
+    config = dataclasses.replace(config, img_size=img_size)
+    resize = None
+    if start.resize is not None and start.img_size:
+        resize = max(img_size, round(start.resize * img_size / start.img_size))
+    norm = start.normalization
+    model, net, head, trainable = _build_model(config, data, start, ctx)
     train_set = Augmented(
         subset(data.train, config.subset),
         train_transform(data.kind, img_size, norm),
@@ -462,10 +494,6 @@ def _train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_factor(config.schedule, config.epochs, len(loader), config.warmup_epochs)
     )
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp)
-    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    split = data.eval_split
-    params = sum(p.numel() for p in model.parameters())
     meta = {
         "model_name": config.model,
         "num_classes": data.num_classes,
@@ -478,88 +506,178 @@ def _train(
         "normalization": asdict(norm),
         "lightnets": __version__,
     }
-    say(
-        f"{config.model} ({params:,} parameters) on {data.name}: {len(train_set)} training, "
-        f"{len(eval_set)} {split} images, {data.num_classes} classes, {img_size}×{img_size}; "
-        f"{ctx.world_size} process(es) on {ctx.device}, global batch {config.batch_size}"
-        + (", mixed precision" if amp else "")
-        + ("" if start.state_dict is None else f"; from {start.source}, head {head}")
-        + ("" if trainable == params else f", {trainable:,} trainable parameters")
+    return _Run(
+        config=config,
+        data=data,
+        start=start,
+        head=head,
+        model=model,
+        net=net,
+        trainable=trainable,
+        train_set=train_set,
+        eval_set=eval_set,
+        loader=loader,
+        sampler=sampler,
+        evaluation=evaluation,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=torch.amp.GradScaler(ctx.device.type, enabled=amp),
+        criterion=nn.CrossEntropyLoss(label_smoothing=config.label_smoothing),
+        meta=meta,
     )
-    if ctx.is_main and out is not None:
-        write_json(
-            out / "config.json",
-            {
-                "train": asdict(config),
-                "run": {
-                    "resume": resume,
-                    "workers": workers,
-                    "device": str(ctx.device),
-                    "amp": amp,
-                    "world_size": ctx.world_size,
-                    "per_process_batch": config.batch_size // ctx.world_size,
-                },
-                "data": data.summary(),
-                "start": {**start.record(), "head": head, "trainable_params": trainable},
-                "transforms": {"train": repr(train_set.transform), split: repr(eval_set.transform)},
-                "model": {
-                    "name": config.model,
-                    "params": params,
-                    "paper": get_entry(config.model).paper,
-                },
-                "environment": environment_info(),
+
+
+def _describe(run: _Run, ctx: Context, amp: bool) -> str:
+    """The line printed before the first epoch."""
+    config, data, params = run.config, run.data, run.params
+    return (
+        f"{config.model} ({params:,} parameters) on {data.name}: {len(run.train_set)} training, "
+        f"{len(run.eval_set)} {data.eval_split} images, {data.num_classes} classes, "
+        f"{config.img_size}×{config.img_size}; {ctx.world_size} process(es) on {ctx.device}, "
+        f"global batch {config.batch_size}"
+        + (", mixed precision" if amp else "")
+        + ("" if run.start.state_dict is None else f"; from {run.start.source}, head {run.head}")
+        + ("" if run.trainable == params else f", {run.trainable:,} trainable parameters")
+    )
+
+
+def _write_config(
+    out: Path, run: _Run, ctx: Context, *, resume: bool, workers: int, amp: bool
+) -> None:
+    """``config.json``: settings, how the run is executed, data, start, transforms, model."""
+    config = run.config
+    write_json(
+        out / "config.json",
+        {
+            "train": asdict(config),
+            "run": {
+                "resume": resume,
+                "workers": workers,
+                "device": str(ctx.device),
+                "amp": amp,
+                "world_size": ctx.world_size,
+                "per_process_batch": config.batch_size // ctx.world_size,
             },
+            "data": run.data.summary(),
+            "start": {**run.start.record(), "head": run.head, "trainable_params": run.trainable},
+            "transforms": {
+                "train": repr(run.train_set.transform),
+                run.data.eval_split: repr(run.eval_set.transform),
+            },
+            "model": {
+                "name": config.model,
+                "params": run.params,
+                "paper": get_entry(config.model).paper,
+            },
+            "environment": environment_info(),
+        },
+    )
+
+
+def _epoch(run: _Run, ctx: Context, epoch: int, *, amp: bool, progress: bool) -> dict[str, Any]:
+    """One epoch: train, recompute the batch-norm statistics, evaluate; its history row and
+    the evaluation's predictions."""
+    config, split = run.config, run.data.eval_split
+    run.sampler.set_epoch(epoch)
+    run.train_set.set_epoch(epoch)
+    torch.manual_seed(derive_seed(config.seed, DROPOUT_STREAM, epoch, ctx.rank))
+    lr = run.optimizer.param_groups[0]["lr"]
+    tic = time.perf_counter()
+    loss_sum, correct, count = train_epoch(
+        run.net,
+        _batch_bar(run.loader, progress and ctx.is_main, epoch, config.epochs),
+        optimizer=run.optimizer,
+        scheduler=run.scheduler,
+        scaler=run.scaler,
+        criterion=run.criterion,
+        device=ctx.device,
+        amp=amp,
+    )
+    loss_sum, correct, count = distributed.sum_across([loss_sum, correct, count], ctx)
+    seconds = time.perf_counter() - tic
+    if not math.isfinite(loss_sum):
+        raise bad_value(
+            "lr", f"a smaller value (the training loss diverged in epoch {epoch})", config.lr
         )
-
-    last: dict[str, Predictions] = {}
-    steps = len(loader)
-    local_bn_images = -(-config.precise_bn // ctx.world_size)
-
-    def step(epoch: int) -> dict[str, Any]:
-        sampler.set_epoch(epoch)
-        train_set.set_epoch(epoch)
-        torch.manual_seed(derive_seed(config.seed, DROPOUT_STREAM, epoch, ctx.rank))
-        lr = optimizer.param_groups[0]["lr"]
-        tic = time.perf_counter()
-        loss_sum, correct, count = train_epoch(
-            net,
-            _batch_bar(loader, progress and ctx.is_main, epoch, config.epochs),
-            optimizer=optimizer,
-            scheduler=scheduler,
-            scaler=scaler,
-            criterion=criterion,
+    tic = time.perf_counter()
+    if config.precise_bn:
+        recompute_batchnorm(
+            run.model,
+            run.loader,
             device=ctx.device,
+            max_images=-(-config.precise_bn // ctx.world_size),
             amp=amp,
         )
-        loss_sum, correct, count = distributed.sum_across([loss_sum, correct, count], ctx)
-        seconds = time.perf_counter() - tic
-        if not math.isfinite(loss_sum):
-            raise bad_value(
-                "lr", f"a smaller value (the training loss diverged in epoch {epoch})", config.lr
-            )
-        tic = time.perf_counter()
-        if config.precise_bn:
-            recompute_batchnorm(
-                model, loader, device=ctx.device, max_images=local_bn_images, amp=amp
-            )
-        distributed.average_buffers(model, ctx)
-        bn_seconds = time.perf_counter() - tic
-        tic = time.perf_counter()
-        pred = gather_predictions(predict(model, evaluation, device=ctx.device, amp=amp), ctx)
-        last["pred"] = pred
-        s = scores(pred, data.num_classes)
-        return {
-            "lr": lr,
-            "train_loss": loss_sum / count,
-            "train_top1": correct / count,
-            f"{split}_loss": s["loss"],
-            f"{split}_top1": s["top1"],
-            f"{split}_top5": s["top5"],
-            "seconds": seconds,
-            "bn_seconds": bn_seconds,
-            "eval_seconds": time.perf_counter() - tic,
-            "images_per_s": count / seconds,
-        }
+    distributed.average_buffers(run.model, ctx)
+    bn_seconds = time.perf_counter() - tic
+    tic = time.perf_counter()
+    pred = _evaluate(run, ctx, amp)
+    s = scores(pred, run.data.num_classes)
+    return {
+        "lr": lr,
+        "train_loss": loss_sum / count,
+        "train_top1": correct / count,
+        f"{split}_loss": s["loss"],
+        f"{split}_top1": s["top1"],
+        f"{split}_top5": s["top5"],
+        "seconds": seconds,
+        "bn_seconds": bn_seconds,
+        "eval_seconds": time.perf_counter() - tic,
+        "images_per_s": count / seconds,
+        "_predictions": pred,
+    }
+
+
+def _evaluate(run: _Run, ctx: Context, amp: bool) -> Predictions:
+    """Predictions on the evaluation split, gathered from every process."""
+    return gather_predictions(predict(run.model, run.evaluation, device=ctx.device, amp=amp), ctx)
+
+
+def _write_outputs(out: Path, run: _Run, loop: LoopResult, metrics: dict[str, Any]) -> None:
+    """``history.csv``, ``metrics.json`` and ``curves.png`` of a finished run."""
+    write_csv(out / "history.csv", loop.history)
+    write_json(out / "metrics.json", metrics)
+    from .plots import plot_curves
+
+    plot_curves(
+        loop.history,
+        out / "curves.png",
+        split=run.data.eval_split,
+        title=f"{run.config.model} on {run.data.name} (seed {run.config.seed})",
+    )
+
+
+def _train(
+    config: TrainConfig,
+    out: Path | None,
+    ctx: Context,
+    *,
+    resume: bool,
+    workers: int,
+    amp: bool | None,
+    data_dir: Any,
+    download: bool,
+    data: ImageData | None,
+    progress: bool,
+    log: Callable[[str], None],
+    on_epoch: Callable[[dict[str, Any]], None] | None,
+) -> TrainResult:
+    started = time.perf_counter()
+    say = log if ctx.is_main else (lambda _msg: None)
+    amp = _check_amp(amp, ctx)
+    data = _data_for(config, ctx, data, data_dir, download)
+    run = _build_run(config, data, ctx, workers=workers, amp=amp, progress=progress)
+    config = run.config
+    say(_describe(run, ctx, amp))
+    if ctx.is_main and out is not None:
+        _write_config(out, run, ctx, resume=resume, workers=workers, amp=amp)
+
+    last: dict[str, Predictions] = {}
+
+    def step(epoch: int) -> dict[str, Any]:
+        row = _epoch(run, ctx, epoch, amp=amp, progress=progress)
+        last["pred"] = row.pop("_predictions")
+        return row
 
     path = None if out is None else out / CHECKPOINT
 
@@ -569,11 +687,16 @@ def _train(
     loop: LoopResult = run_epochs(
         config.epochs,
         step,
-        states={"model": model, "optimizer": optimizer, "scheduler": scheduler, "scaler": scaler},
+        states={
+            "model": run.model,
+            "optimizer": run.optimizer,
+            "scheduler": run.scheduler,
+            "scaler": run.scaler,
+        },
         config=asdict(config),
         checkpoint=path,
         resume=resume,
-        extra=lambda: meta,
+        extra=lambda: run.meta,
         on_resume=lambda state: _check_checkpoint(state, config.model, data.num_classes, str(path)),
         load=load,
         write=ctx.is_main,
@@ -583,31 +706,19 @@ def _train(
     if loop.first_epoch > 1:
         say(f"resumed after epoch {loop.first_epoch - 1} from {path}")
     if "pred" not in last:  # nothing left to train: evaluate the resumed weights
-        last["pred"] = gather_predictions(
-            predict(model, evaluation, device=ctx.device, amp=amp), ctx
-        )
-    metrics = _metrics(
-        config, data, loop, scores(last["pred"], data.num_classes), params, steps, ctx, amp
-    )
+        last["pred"] = _evaluate(run, ctx, amp)
+    s = scores(last["pred"], data.num_classes)
+    metrics = _metrics(config, data, loop, s, run.params, len(run.loader), ctx, amp)
     metrics["wall_seconds"] = time.perf_counter() - started
     if ctx.is_main and out is not None:
-        write_csv(out / "history.csv", loop.history)
-        write_json(out / "metrics.json", metrics)
-        from .plots import plot_curves
-
-        plot_curves(
-            loop.history,
-            out / "curves.png",
-            split=split,
-            title=f"{config.model} on {data.name} (seed {config.seed})",
-        )
+        _write_outputs(out, run, loop, metrics)
     say(
-        f"{split} top-1 {metrics['top1']:.2%}  top-{metrics['top5_k']} {metrics['top5']:.2%}  "
-        f"{metrics['mean_epoch_seconds']:.2f} s/epoch  {metrics['images_per_second']:.0f} "
-        f"images/s  training {metrics['train_seconds']:.1f} s  wall time "
-        f"{metrics['wall_seconds']:.1f} s" + (f"  → {out}" if out is not None else "")
+        f"{data.eval_split} top-1 {metrics['top1']:.2%}  top-{metrics['top5_k']} "
+        f"{metrics['top5']:.2%}  {metrics['mean_epoch_seconds']:.2f} s/epoch  "
+        f"{metrics['images_per_second']:.0f} images/s  training {metrics['train_seconds']:.1f} s"
+        f"  wall time {metrics['wall_seconds']:.1f} s" + (f"  → {out}" if out is not None else "")
     )
-    return TrainResult(metrics, loop.history, model, out, meta)
+    return TrainResult(metrics, loop.history, run.model, out, run.meta)
 
 
 def _metrics(

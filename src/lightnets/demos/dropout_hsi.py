@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from .._checks import check_int
-from . import engine
-from .predictor import Predictor
+from ..hsi import engine
+from ..hsi.estimator import HSIClassifier
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ class DropoutDemo:
         )
 
 
-def _labels_with_dropout(predictor: Predictor, cube: np.ndarray, seed: int) -> np.ndarray:
+def _labels_with_dropout(clf: HSIClassifier, cube: np.ndarray, seed: int) -> np.ndarray:
     """A map predicted with the network left in training mode (what a forgotten eval() does)."""
-    reduced = predictor.transform.transform(cube).transpose(2, 0, 1)
-    model = predictor.model
+    reduced = clf.transform_.transform(cube).transpose(2, 0, 1)
+    model = clf.network_
     padded = engine.pad_cube(engine.as_cube(reduced, model), model.window)
     positions = engine.scene_positions(*reduced.shape[1:])
     model.train()
@@ -57,12 +57,15 @@ def _labels_with_dropout(predictor: Predictor, cube: np.ndarray, seed: int) -> n
     return logits.argmax(1).numpy()
 
 
-def dropout_demonstration(predictor: Predictor, cube: np.ndarray, repeats: int = 3,
+def dropout_demonstration(clf: HSIClassifier, cube: np.ndarray, repeats: int = 3,
                           seed: int = 0) -> DropoutDemo:
-    """Predict ``cube`` ``repeats`` times in train mode and in eval mode; count changes."""
+    """Predict ``cube`` ``repeats`` times with the fitted network of ``clf`` in train mode and
+    in eval mode; count the pixels that change class."""
     check_int("repeats", repeats, minimum=2)
-    train_maps = [_labels_with_dropout(predictor, cube, seed + i) for i in range(repeats)]
-    eval_maps = [predictor.predict(cube).ravel() for _ in range(repeats)]
+    if clf.network_ is None:
+        raise ValueError("checkpoint: expected a network's model.pt, got an SVM's (no dropout)")
+    train_maps = [_labels_with_dropout(clf, cube, seed + i) for i in range(repeats)]
+    eval_maps = [clf.predict(cube).ravel() for _ in range(repeats)]
 
     def changed(maps: list[np.ndarray]) -> int:
         stack = np.stack(maps)

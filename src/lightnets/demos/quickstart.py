@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .experiment import ExperimentConfig, run_experiment
+from ..hsi.config import ExperimentConfig
+from ..hsi.experiment import run_experiment
 
 DEMO = ExperimentConfig(scene="indian_pines", train_fraction=0.3, epochs=15, seed=0)
 

@@ -1,0 +1,222 @@
+"""Every setting of a hyperspectral run, defined once: :class:`ExperimentConfig`.
+
+Each field is a :func:`lightnets.settings.setting` with its help text: ``lightnets hsi
+train`` builds its options from these fields, ``config.json`` records them
+(``dataclasses.asdict``), and the fields named in :data:`ESTIMATOR_SETTINGS` are passed as
+they are to :class:`~lightnets.hsi.estimator.HSIClassifier` (``seed`` as ``random_state``); a
+test checks that the estimator takes exactly those, with the same defaults. Defaults are the
+HybridSN paper's Indian Pines protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .._checks import bad_value, check_choice, check_fraction, check_int, check_positive
+from ..devices import resolve_device
+from ..models import create_model, list_models
+from ..settings import setting
+from .engine import BATCHINGS
+
+SVM = "svm"
+SPLITS = ("random", "per-class", "blocks", "regions", "masks")
+PCA_FITS = ("scene", "train")
+PATHS = ("scene", "patch")
+
+# The settings HSIClassifier takes under the same name (and ``seed`` as ``random_state``).
+ESTIMATOR_SETTINGS = (
+    "model",
+    "pca",
+    "whiten",
+    "standardize",
+    "pca_fit",
+    "window",
+    "epochs",
+    "batch_size",
+    "lr",
+    "batching",
+    "path",
+    "class_weights",
+    "device",
+    "model_kwargs",
+)
+
+
+def _pca(text: str) -> int | None:
+    """``--pca``: a number of components; 0 (or ``none``) keeps every band."""
+    if text.strip().lower() in ("0", "none"):
+        return None
+    return int(text)
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything that defines a run; defaults are the HybridSN paper's Indian Pines protocol.
+
+    ``window`` left at ``None`` becomes the model's own window when the config is made, and
+    ``buffer`` the window.
+    """
+
+    # -- data
+    scene: str = setting("indian_pines", "catalogue name or a cube file", metavar="NAME|FILE")
+    data_dir: str | None = setting(None, "folder holding the scenes' published files")
+    download: bool = setting(
+        False, "fetch a missing catalogue scene's published files (with checksums)"
+    )
+    gt: str | None = setting(None, "ground-truth file of your own cube (.mat, .npy, .png, ...)")
+    variable: str | None = setting(None, "name of the cube's array in a .mat/.npz file")
+    gt_variable: str | None = setting(None, "name of the ground truth's array in a .mat/.npz")
+    class_names: str | None = setting(
+        None, "names of your classes 1..K: a text file (one per line) or comma-separated"
+    )
+    # -- split
+    split: str = setting(
+        "random",
+        "random: stratified fraction; per-class: N per class; blocks: whole tiles train; "
+        "regions: one region per class trains (both disjoint: test pixels a buffer away from "
+        "training); masks: your --train-mask and --test-mask",
+        choices=SPLITS,
+    )
+    train_fraction: float = setting(0.3, "share of each class's pixels that trains")
+    per_class: int = setting(50, "training pixels per class (per-class split)")
+    block_size: int = setting(32, "tile side (blocks split)")
+    buffer: int | None = setting(
+        None,
+        "blocks/regions: test pixels keep a buffer×buffer box clear of training pixels "
+        "(default: the window)",
+    )
+    train_mask: str | None = setting(None, "file of an H×W boolean mask of training pixels")
+    test_mask: str | None = setting(None, "file of an H×W boolean mask of test pixels")
+    val_fraction: float = setting(
+        0.0, "share of training pixels kept for validation / model selection"
+    )
+    # -- spectral transform
+    pca: int | None = setting(30, "PCA components (0: no PCA, all bands)", parse=_pca)
+    whiten: bool = setting(True, "PCA without whitening")
+    standardize: bool = setting(False, "standardise every band before the PCA")
+    pca_fit: str = setting(
+        "scene", "fit the PCA on the whole scene (paper) or on training pixels", choices=PCA_FITS
+    )
+    # -- classifier
+    model: str = setting("hybridsn", "a hyperspectral model (lightnets models), or svm")
+    window: int | None = setting(
+        None, "patch side (default: the model's own; 25 HybridSN, 13 SSFTT, 5 Hamida3D, 1 Hu1D)"
+    )
+    model_kwargs: dict[str, Any] | None = setting(
+        None, "further constructor arguments of the network (or the SVM's grids)", cli=False
+    )
+    # -- training
+    epochs: int = setting(100, "training epochs")
+    batch_size: int = setting(256, "pixels per batch")
+    lr: float = setting(1e-3, "Adam learning rate")
+    path: str = setting(
+        "scene", "scene: one convolution pass per region; patch: window by window", choices=PATHS
+    )
+    batching: str = setting(
+        "random",
+        "random: i.i.d. batches (the paper's); mixed/spatial: compact groups of pixels, "
+        "faster epochs on the scene path but lower accuracy",
+        choices=BATCHINGS,
+    )
+    class_weights: bool = setting(False, "inverse-frequency loss weights")
+    device: str | None = setting(None, "cpu, cuda, cuda:1 … (default: CUDA when available)")
+    # -- repeats
+    seed: int = setting(0, "seed of the first run (split, PCA, weights, batches)")
+    runs: int = setting(1, "repeats with seeds seed, seed+1, …")
+
+    def __post_init__(self) -> None:
+        check_choice("split", self.split, SPLITS)
+        check_choice("pca_fit", self.pca_fit, PCA_FITS)
+        check_choice("batching", self.batching, BATCHINGS)
+        check_choice("path", self.path, PATHS)
+        check_fraction("val_fraction", self.val_fraction)
+        check_int("runs", self.runs, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_positive("lr", self.lr)
+        if self.pca is not None:
+            check_int("pca", self.pca, minimum=1)
+        if self.split not in ("per-class", "masks") and not 0 < self.train_fraction < 1:
+            raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
+        masks = {"train_mask": self.train_mask, "test_mask": self.test_mask}
+        for name, value in masks.items():
+            if self.split == "masks" and value is None:
+                raise bad_value(name, "a mask file with split='masks'", None)
+            if self.split != "masks" and value is not None:
+                raise bad_value("split", f"'masks' when {name} is given", self.split)
+        resolve_device(self.device)  # a device that is not here fails before any work
+        if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
+            raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
+        self.window = resolve_window(self.model, self.window)
+        self.buffer = (
+            self.window
+            if self.buffer is None
+            else _odd_at_least("buffer", self.buffer, self.window, f"the window ({self.window})")
+        )
+
+    def estimator_params(self, seed: int) -> dict[str, Any]:
+        """The :class:`HSIClassifier` parameters of this config's run with ``seed``."""
+        return {
+            **{name: getattr(self, name) for name in ESTIMATOR_SETTINGS},
+            "random_state": seed,
+        }
+
+    def scene_options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`~lightnets.hsi.scenes.load_scene` (own files only
+        where given, so that a catalogue scene gets none of them)."""
+        own = {
+            "gt": self.gt,
+            "variable": self.variable,
+            "gt_variable": self.gt_variable,
+            "class_names": None if self.class_names is None else read_class_names(self.class_names),
+        }
+        return {
+            "data_dir": self.data_dir,
+            "download": self.download,
+            **{k: v for k, v in own.items() if v is not None},
+        }
+
+
+def read_class_names(value: str) -> list[str]:
+    """Class names from a text file (one per line, blank lines skipped) or a comma-separated
+    list."""
+    path = Path(value).expanduser()
+    if path.is_file():
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    else:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise bad_value("class_names", "a file of names or comma-separated names", value)
+    return names
+
+
+def resolve_window(model: str, window: int | None) -> int:
+    """The window a run of ``model`` uses: ``window``, checked as the model checks it, or the
+    model's default when ``None``.
+
+    The SVM sees one pixel: its default is 1, and a given (odd) window only sets the split's
+    buffer and the overlap measure. Networks are built on ``meta`` for the check (no cost).
+    """
+    if model == SVM:
+        if window is None:
+            return 1
+        return _odd_at_least("window", window, 1, "1")
+    known = list_models(task="hsi")
+    if model not in known:
+        raise bad_value("model", f"{SVM!r} or a hyperspectral model ({', '.join(known)})", model)
+    with torch.device("meta"):
+        return create_model(model, window=window).window
+
+
+def _odd_at_least(name: str, value: Any, minimum: int, what: str) -> int:
+    """``value`` when it is an odd integer >= ``minimum`` (described as ``what``), else the
+    error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value % 2 == 0:
+        raise bad_value(name, f"an odd integer >= {what}", value)
+    return value
