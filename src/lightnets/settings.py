@@ -8,7 +8,8 @@ every ``config.json``) without a second edit.
 
 Spelling on the command line: ``--name-with-dashes VALUE``; a boolean that defaults to False
 is a switch (``--class-weights``), one that defaults to True is switched off
-(``--no-whiten``).
+(``--no-whiten``), and one that defaults to None (decided later, e.g. by a recipe) is the pair
+``--whiten`` / ``--no-whiten``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ def add_arguments(
             )
             continue
         parse = meta["parse"] or _plain_type(hints[f.name])
+        if parse is bool:  # bool | None: --name / --no-name, None when neither is given
+            parser.add_argument(
+                flag(f.name, default),
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=meta["help"],
+            )
+            continue
         shown = "" if default is None else f" (default: {default})"
         parser.add_argument(
             flag(f.name, default),
@@ -91,12 +101,13 @@ def add_arguments(
 
 
 def _plain_type(hint: Any) -> Callable[[str], Any]:
-    """``int`` for ``int`` and ``int | None``; the type that parses a typed value."""
+    """``int`` for ``int`` and ``int | None``; the type that parses a typed value (``bool``
+    for ``bool | None``: a pair of switches)."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         kinds = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(kinds) == 1:
             return _plain_type(kinds[0])
-    if hint in (int, float, str):
+    if hint in (int, float, str, bool):
         return hint
     raise TypeError(f"a setting of type {hint} needs parse= to be set from the command line")
 

@@ -44,7 +44,7 @@ def _fitted_file(tmp_path, name: str = "hybridsn"):
     rng = np.random.default_rng(0)
     cube = rng.random((12, 12, 15)).astype(np.float32)
     gt = np.arange(144).reshape(12, 12) % 4 + 1
-    clf = HSIClassifier(name, pca=None, whiten=False, window=11, epochs=1, batch_size=16)
+    clf = HSIClassifier(name, pca=0, whiten=False, window=11, epochs=1, batch_size=16)
     clf.fit(cube, gt, class_names=["a", "b", "c", "d"])
     return clf.save(tmp_path / "model.pt"), clf.network_
 

@@ -38,7 +38,9 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
         models=["svm", "hamida3d"], protocols="paper30,regions", runs=2, epochs=2, log=quiet
     )
     rows = run_benchmark(scene, tmp_path, settings=SETTINGS, **kwargs)
-    pairs = [("paper30", "svm"), ("paper30", "hamida3d"), ("regions", "svm"), ("regions", "hamida3d")]
+    pairs = [
+        ("paper30", "svm"), ("paper30", "hamida3d"), ("regions", "svm"), ("regions", "hamida3d")
+    ]
     assert [(r.protocol, r.model) for r in rows] == pairs
 
     table = read_csv(tmp_path / "benchmark.csv")

@@ -44,7 +44,11 @@ def test_hsi_train_has_one_option_per_setting_and_nothing_else() -> None:
     assert dests == settings | {"out", "resume", "quiet"}
     for f in cli_fields(ExperimentConfig):
         action = next(a for a in parser._actions if a.dest == f.name)
-        assert action.option_strings == [flag(f.name, f.default)]
+        switch_pair = f.default is None and isinstance(action, argparse.BooleanOptionalAction)
+        spelled = [flag(f.name, f.default)]
+        assert action.option_strings == (
+            [*spelled, spelled[0].replace("--", "--no-", 1)] if switch_pair else spelled
+        )
         assert action.default == f.default and action.help.startswith(f.metadata["help"])
     assert {f.name for f in dataclasses.fields(ExperimentConfig)} - settings == {"model_kwargs"}
 
@@ -57,8 +61,14 @@ def test_parsed_defaults_are_the_configs_defaults() -> None:
     args = build_parser().parse_args(["hsi", "train", "--pca", "0", "--no-whiten", "--window",
                                       "11", "--class-weights", "--download"])
     config = from_arguments(ExperimentConfig, args)
-    assert (config.pca, config.whiten, config.window) == (None, False, 11)
+    assert (config.pca, config.whiten, config.window) == (0, False, 11)
     assert config.class_weights and config.download
+    args = build_parser().parse_args(["hsi", "train", "--model", "hu1d", "--recipe", "paper",
+                                      "--lr", "0.05"])
+    config = from_arguments(ExperimentConfig, args)
+    assert (config.optimizer, config.lr, config.batch_size, config.scaling) == (
+        "sgd", 0.05, 100, "minmax"
+    )  # the paper recipe's settings, with the one given in its place
 
 
 def test_the_estimator_takes_the_estimator_settings_with_the_same_defaults() -> None:

@@ -5,7 +5,9 @@ train`` builds its options from these fields, ``config.json`` records them
 (``dataclasses.asdict``), and the fields named in :data:`ESTIMATOR_SETTINGS` are passed as
 they are to :class:`~lightnets.hsi.estimator.HSIClassifier` (``seed`` as ``random_state``); a
 test checks that the estimator takes exactly those, with the same defaults. Defaults are the
-HybridSN paper's Indian Pines protocol.
+HybridSN paper's Indian Pines protocol: the ``common`` recipe of :mod:`lightnets.hsi.recipes`.
+A setting of the recipe left at ``None`` takes the recipe's value when the config is made
+(``recipe="paper"``: the model's own paper's), so ``config.json`` records the values used.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from typing import Any
 
 import torch
 
-from .._checks import bad_value, check_choice, check_fraction, check_int, check_positive
+from .._checks import bad_value, check_choice, check_fraction, check_int
 from ..devices import resolve_device
 from ..models import create_model, list_models
 from ..settings import setting
+from . import recipes
 from .engine import BATCHINGS
+from .preprocessing import SCALINGS
+from .recipes import KEEPS, OPTIMIZERS, RECIPE_SETTINGS, RECIPES, SCHEDULES
+from .training import FitConfig
 
 SVM = "svm"
 SPLITS = ("random", "per-class", "blocks", "regions", "masks")
@@ -31,14 +37,8 @@ PATHS = ("scene", "patch")
 # The settings HSIClassifier takes under the same name (and ``seed`` as ``random_state``).
 ESTIMATOR_SETTINGS = (
     "model",
-    "pca",
-    "whiten",
-    "standardize",
-    "pca_fit",
-    "window",
-    "epochs",
-    "batch_size",
-    "lr",
+    "recipe",
+    *RECIPE_SETTINGS,
     "batching",
     "path",
     "class_weights",
@@ -47,11 +47,9 @@ ESTIMATOR_SETTINGS = (
 )
 
 
-def _pca(text: str) -> int | None:
+def _pca(text: str) -> int:
     """``--pca``: a number of components; 0 (or ``none``) keeps every band."""
-    if text.strip().lower() in ("0", "none"):
-        return None
-    return int(text)
+    return 0 if text.strip().lower() == "none" else int(text)
 
 
 @dataclass
@@ -95,25 +93,43 @@ class ExperimentConfig:
     val_fraction: float = setting(
         0.0, "share of training pixels kept for validation / model selection"
     )
-    # -- spectral transform
-    pca: int | None = setting(30, "PCA components (0: no PCA, all bands)", parse=_pca)
-    whiten: bool = setting(True, "PCA without whitening")
-    standardize: bool = setting(False, "standardise every band before the PCA")
-    pca_fit: str = setting(
-        "scene", "fit the PCA on the whole scene (paper) or on training pixels", choices=PCA_FITS
-    )
-    # -- classifier
+    # -- classifier and its recipe
     model: str = setting("hybridsn", "a hyperspectral model (lightnets models), or svm")
+    recipe: str = setting(
+        "common",
+        "common: one shared setting for all models (HybridSN's); paper: the model's own paper's; "
+        "the options below left out take the recipe's values",
+        choices=RECIPES,
+    )
+    # -- spectral transform (default: the recipe's)
+    pca: int | None = setting(None, "PCA components (0: no PCA, all bands)", parse=_pca)
+    whiten: bool | None = setting(None, "whiten the PCA components")
+    scaling: str | None = setting(
+        None, "before the PCA: none, standard (per band), minmax (whole cube)", choices=SCALINGS
+    )
+    pca_fit: str | None = setting(
+        None, "fit the PCA on the whole scene (paper) or on training pixels", choices=PCA_FITS
+    )
     window: int | None = setting(
         None, "patch side (default: the model's own; 25 HybridSN, 13 SSFTT, 5 Hamida3D, 1 Hu1D)"
     )
     model_kwargs: dict[str, Any] | None = setting(
         None, "further constructor arguments of the network (or the SVM's grids)", cli=False
     )
-    # -- training
-    epochs: int = setting(100, "training epochs")
-    batch_size: int = setting(256, "pixels per batch")
-    lr: float = setting(1e-3, "Adam learning rate")
+    # -- training (default: the recipe's)
+    optimizer: str | None = setting(None, "adam or sgd (no momentum)", choices=OPTIMIZERS)
+    lr: float | None = setting(None, "learning rate")
+    weight_decay: float | None = setting(None, "weight decay")
+    batch_size: int | None = setting(None, "pixels per batch")
+    epochs: int | None = setting(None, "training epochs")
+    schedule: str | None = setting(
+        None, "none, or plateau: lr / 10 when the training loss stalls", choices=SCHEDULES
+    )
+    keep: str | None = setting(
+        None,
+        "best: the epoch of best validation OA (or lowest training loss); last: the final one",
+        choices=KEEPS,
+    )
     path: str = setting(
         "scene", "scene: one convolution pass per region; patch: window by window", choices=PATHS
     )
@@ -131,17 +147,26 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         check_choice("split", self.split, SPLITS)
-        check_choice("pca_fit", self.pca_fit, PCA_FITS)
         check_choice("batching", self.batching, BATCHINGS)
         check_choice("path", self.path, PATHS)
         check_fraction("val_fraction", self.val_fraction)
         check_int("runs", self.runs, minimum=1)
         check_int("seed", self.seed, minimum=0)
-        check_int("epochs", self.epochs, minimum=1)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_positive("lr", self.lr)
-        if self.pca is not None:
-            check_int("pca", self.pca, minimum=1)
+        _check_model(self.model)
+        for name, value in recipes.resolve(self.model, self.recipe, vars(self)).items():
+            setattr(self, name, value)
+        check_choice("pca_fit", self.pca_fit, PCA_FITS)
+        check_choice("scaling", self.scaling, SCALINGS)
+        check_int("pca", self.pca, minimum=0)
+        FitConfig(  # checks the optimisation settings before any work
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            keep=self.keep,
+        )
         if self.split not in ("per-class", "masks") and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
         masks = {"train_mask": self.train_mask, "test_mask": self.test_mask}
@@ -203,15 +228,19 @@ def resolve_window(model: str, window: int | None) -> int:
     The SVM sees one pixel: its default is 1, and a given (odd) window only sets the split's
     buffer and the overlap measure. Networks are built on ``meta`` for the check (no cost).
     """
+    _check_model(model)
     if model == SVM:
         if window is None:
             return 1
         return _odd_at_least("window", window, 1, "1")
-    known = list_models(task="hsi")
-    if model not in known:
-        raise bad_value("model", f"{SVM!r} or a hyperspectral model ({', '.join(known)})", model)
     with torch.device("meta"):
         return create_model(model, window=window).window
+
+
+def _check_model(model: Any) -> None:
+    known = list_models(task="hsi")
+    if model != SVM and model not in known:
+        raise bad_value("model", f"{SVM!r} or a hyperspectral model ({', '.join(known)})", model)
 
 
 def _odd_at_least(name: str, value: Any, minimum: int, what: str) -> int:

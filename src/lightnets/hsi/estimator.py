@@ -28,20 +28,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import bad_value, check_choice, check_int, check_positive
+from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
 from ..models import create_model, list_models
 from ..runs import load_torch, save_torch
-from . import engine
+from . import engine, recipes
 from .config import BATCHINGS, PATHS, PCA_FITS, SVM
 from .metrics import classification_metrics
-from .preprocessing import SpectralTransform
+from .preprocessing import SCALINGS, SpectralTransform
 from .readers import check_cube, check_ground_truth, require
 from .svm import SpectralSVM
 from .training import FitConfig, fit
 
 FORMAT = "lightnets-hsi-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -85,38 +85,48 @@ _ClassifierMixin, _BaseEstimator = _base_classes()
 class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     """Classify every pixel of a hyperspectral cube with a network or an RBF SVM.
 
-    Spectral transform: ``pca`` components (``None``: all bands), ``whiten``, ``standardize``
-    (per-band, before the PCA), fitted on the whole cube (``pca_fit="scene"``, HybridSN's
-    protocol) or on the training pixels only (``"train"``). Classifier: ``model`` (a name of
-    ``lightnets.list_models(task="hsi")`` or ``"svm"``), ``window`` (``None``: the model's
-    own), ``model_kwargs`` (the network's constructor arguments, or the SVM's ``c_grid``,
-    ``gamma_grid``, ``folds``, ``n_jobs``). Training of a network: ``epochs``, ``batch_size``,
-    ``lr`` (Adam), ``batching`` (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
+    ``recipe`` (``"common"`` or ``"paper"``, :mod:`lightnets.hsi.recipes`) sets the spectral
+    transform and the training; every parameter of the recipe left at ``None`` takes the
+    recipe's value, one given overrides it (``settings_`` holds the values used). Spectral
+    transform: ``pca`` components (0: all bands), ``whiten``, ``scaling`` (``"none"``,
+    ``"standard"`` per band, ``"minmax"`` for the whole cube; before the PCA), fitted on the
+    whole cube (``pca_fit="scene"``, HybridSN's protocol) or on the training pixels only
+    (``"train"``). Classifier: ``model`` (a name of ``lightnets.list_models(task="hsi")`` or
+    ``"svm"``), ``window`` (the model's own by default), ``model_kwargs`` (the network's
+    constructor arguments, or the SVM's ``c_grid``, ``gamma_grid``, ``folds``, ``n_jobs``).
+    Training of a network: ``optimizer`` (``adam``, ``sgd``), ``lr``, ``weight_decay``,
+    ``batch_size``, ``epochs``, ``schedule`` (``none``, ``plateau``), ``keep`` (``best``: the
+    lowest training loss, or the best validation OA with ``fit(..., val_mask=...)``;
+    ``last``), ``batching`` (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
     (``scene``: one convolution pass per region; ``patch``: window by window, the reference),
-    ``class_weights``, ``device``; the kept weights are those of the lowest training loss
-    (or the best validation OA, with ``fit(..., val_mask=...)``). ``verbose`` shows a
-    progress bar. The parameters are the settings of
-    :class:`~lightnets.hsi.config.ExperimentConfig` of the same names (``random_state`` is
-    its ``seed``).
+    ``class_weights``, ``device``. ``verbose`` shows a progress bar. The parameters are the
+    settings of :class:`~lightnets.hsi.config.ExperimentConfig` of the same names
+    (``random_state`` is its ``seed``).
 
-    After :meth:`fit`: ``classes_`` (labels 1..K), ``class_names_``, ``n_bands_in_``,
-    ``window_``, ``transform_``, ``network_`` or ``svm_``, ``history_`` (per-epoch loss),
-    ``best_epoch_``, ``train_seconds_`` (the training alone, summed over resumed sessions) and
-    ``fit_seconds_`` (transform and training, the same way).
+    After :meth:`fit`: ``settings_`` (the recipe's settings as used), ``classes_`` (labels
+    1..K), ``class_names_``, ``n_bands_in_``, ``window_``, ``transform_``, ``network_`` or
+    ``svm_``, ``history_`` (per-epoch loss), ``best_epoch_``, ``train_seconds_`` (the training
+    alone, summed over resumed sessions) and ``fit_seconds_`` (transform and training, the
+    same way).
     """
 
     def __init__(
         self,
         model: str = "hybridsn",
         *,
-        pca: int | None = 30,
-        whiten: bool = True,
-        standardize: bool = False,
-        pca_fit: str = "scene",
+        recipe: str = "common",
+        pca: int | None = None,
+        whiten: bool | None = None,
+        scaling: str | None = None,
+        pca_fit: str | None = None,
         window: int | None = None,
-        epochs: int = 100,
-        batch_size: int = 256,
-        lr: float = 1e-3,
+        optimizer: str | None = None,
+        lr: float | None = None,
+        weight_decay: float | None = None,
+        batch_size: int | None = None,
+        epochs: int | None = None,
+        schedule: str | None = None,
+        keep: str | None = None,
         batching: str = "random",
         path: str = "scene",
         class_weights: bool = False,
@@ -126,14 +136,19 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.model = model
+        self.recipe = recipe
         self.pca = pca
         self.whiten = whiten
-        self.standardize = standardize
+        self.scaling = scaling
         self.pca_fit = pca_fit
         self.window = window
-        self.epochs = epochs
-        self.batch_size = batch_size
+        self.optimizer = optimizer
         self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.schedule = schedule
+        self.keep = keep
         self.batching = batching
         self.path = path
         self.class_weights = class_weights
@@ -144,27 +159,36 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------
 
-    def _check_params(self) -> None:
+    def _settings(self) -> dict[str, Any]:
+        """The recipe's settings with the given parameters in their place, checked."""
         known = list_models(task="hsi")
         if self.model != SVM and self.model not in known:
             raise bad_value("model", f"{SVM!r} or one of {', '.join(known)}", self.model)
-        check_choice("pca_fit", self.pca_fit, PCA_FITS)
+        settings = recipes.resolve(
+            self.model, self.recipe, {k: getattr(self, k) for k in recipes.RECIPE_SETTINGS}
+        )
+        check_int("pca", settings["pca"], minimum=0)
+        check_choice("scaling", settings["scaling"], SCALINGS)
+        check_choice("pca_fit", settings["pca_fit"], PCA_FITS)
         check_int("random_state", self.random_state, minimum=0)
         resolve_device(self.device)
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
         if self.model != SVM:
-            check_int("epochs", self.epochs, minimum=1)
-            check_int("batch_size", self.batch_size, minimum=1)
-            check_positive("lr", self.lr)
             check_choice("batching", self.batching, BATCHINGS)
             check_choice("path", self.path, PATHS)
+            self._fit_config(settings)  # checks the optimisation settings before any work
+        return settings
 
-    def _fit_config(self) -> FitConfig:
+    def _fit_config(self, settings: Mapping[str, Any]) -> FitConfig:
         return FitConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
+            epochs=settings["epochs"],
+            batch_size=settings["batch_size"],
+            lr=settings["lr"],
+            optimizer=settings["optimizer"],
+            weight_decay=settings["weight_decay"],
+            schedule=settings["schedule"],
+            keep=settings["keep"],
             path=self.path,
             batching=self.batching,
             class_weights=self.class_weights,
@@ -172,17 +196,23 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             device=self.device,
         )
 
+    def _model_kwargs(self) -> dict[str, Any]:
+        """The recipe's constructor arguments, with ``model_kwargs`` in their place."""
+        own = recipes.get_recipe(self.model, self.recipe).model_kwargs
+        return {**own, **(self.model_kwargs or {})}
+
     def classifier_arguments(self, n_bands: int, n_classes: int) -> dict[str, Any]:
         """The constructor arguments :meth:`fit` gives the network for a cube of ``n_bands``
         bands and ``n_classes`` classes (for the SVM: its search grid and folds)."""
+        settings = self._settings()
         if self.model == SVM:
-            svm = _svm(self.model_kwargs, self.random_state)
+            svm = _svm(self._model_kwargs(), self.random_state)
             return {"c_grid": list(svm.c_grid), "gamma_grid": list(svm.gamma_grid),
                     "folds": svm.folds}
-        bands = n_bands if self.pca is None else self.pca
-        kwargs = {**(self.model_kwargs or {}), "num_classes": n_classes, "bands": bands}
-        if self.window is not None:
-            kwargs["window"] = self.window
+        bands = settings["pca"] or n_bands
+        kwargs = {**self._model_kwargs(), "num_classes": n_classes, "bands": bands}
+        if settings["window"] is not None:
+            kwargs["window"] = settings["window"]
         return kwargs
 
     def fit(
@@ -205,7 +235,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         their OA; without them, the lowest training loss), and ``checkpoint``: a file
         rewritten after every epoch, continued with ``resume=True``.
         """
-        self._check_params()
+        settings = self._settings()
         cube, gt, names = _inputs(X, y, class_names)
         k = len(names)
         train = gt > 0
@@ -224,22 +254,23 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             )
         tic = time.perf_counter()
         transform = SpectralTransform(
-            self.pca,
-            standardize=self.standardize,
-            whiten=self.whiten,
+            settings["pca"] or None,
+            scaling=settings["scaling"],
+            whiten=settings["whiten"],
             random_state=self.random_state,
         )
         # The classifier is built first, so a bad model_kwargs fails before any work.
         svm = network = None
         if self.model == SVM:
-            window = 1 if self.window is None else check_int("window", self.window, minimum=1)
-            svm = _svm(self.model_kwargs, self.random_state)
+            given = settings["window"]
+            window = 1 if given is None else check_int("window", given, minimum=1)
+            svm = _svm(self._model_kwargs(), self.random_state)
         else:
             torch.manual_seed(self.random_state)
             kwargs = self.classifier_arguments(cube.shape[2], k)
             network = _network(self.model, kwargs)
             window = int(network.window)
-        transform.fit(cube, None if self.pca_fit == "scene" else train)
+        transform.fit(cube, None if settings["pca_fit"] == "scene" else train)
         reduced = transform.transform(cube).transpose(2, 0, 1)  # bands × H × W for the engine
         positions, labels = _pixels(train, gt)
         self.history_: list[dict[str, float]] = []
@@ -256,7 +287,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
                 reduced,
                 positions,
                 labels,
-                self._fit_config(),
+                self._fit_config(settings),
                 val=None if val is None or not val.any() else _pixels(val, gt),
                 checkpoint=checkpoint,
                 resume=resume,
@@ -268,6 +299,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             self.best_epoch_ = result.best_epoch
             self.train_seconds_ = result.train_seconds
             tic += time.perf_counter() - started - result.train_seconds  # earlier sessions too
+        self.settings_ = settings
         self.network_, self.svm_, self.window_ = network, svm, window
         self.transform_ = transform
         self.classes_ = np.arange(1, k + 1, dtype=np.int64)
@@ -350,6 +382,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "params": _plain(self.get_params()),
+            "settings": _plain(self.settings_),
             "class_names": list(self.class_names_),
             "n_bands_in": self.n_bands_in_,
             "window": self.window_,
@@ -384,7 +417,12 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
                 f"a file of format version <= {FORMAT_VERSION} (upgrade lightnets to read newer)",
                 f"{path} (version {version})",
             )
-        clf = cls(**state["params"])
+        params = dict(state["params"])
+        if version == 1:  # before recipes: a standardize switch, every setting given
+            params["scaling"] = "standard" if params.pop("standardize", False) else "none"
+            params["pca"] = params["pca"] or 0
+        clf = cls(**params)
+        clf.settings_ = dict(state["settings"]) if "settings" in state else clf._settings()
         clf.class_names_ = tuple(state["class_names"])
         clf.classes_ = np.arange(1, len(clf.class_names_) + 1, dtype=np.int64)
         clf.n_bands_in_ = int(state["n_bands_in"])

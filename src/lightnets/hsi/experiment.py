@@ -37,6 +37,7 @@ from .config import SVM, ExperimentConfig
 from .estimator import HSIClassifier
 from .metrics import classification_metrics, summarize_runs
 from .readers import read_mask
+from .recipes import COMMON
 from .run_files import run_metrics, save_outputs, summary_markdown, write_config
 from .scenes import Scene, load_scene
 from .splits import (
@@ -151,7 +152,7 @@ def run_once(
     split = make_split(scene, config, seed)
     clf = HSIClassifier(**config.estimator_params(seed), verbose=progress)
     kwargs = clf.classifier_arguments(scene.cube.shape[2], scene.num_classes)
-    bands = scene.cube.shape[2] if config.pca is None else config.pca
+    bands = config.pca or scene.cube.shape[2]
     recorded = {"num_classes": scene.num_classes, "bands": bands, "window": config.window, **kwargs}
     overlap = split.overlap(config.window)
     log(
@@ -214,8 +215,15 @@ def check_same_settings(run_dir: Path, config: ExperimentConfig) -> None:
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"resume: {path} is not a run's config.json ({err})") from None
     now = asdict(config)
-    # a setting added after the run was made is recorded as absent: it had its default then
+    # a setting added after the run was made is recorded as absent: it had the value of the
+    # common recipe (today's defaults) then
     defaults = {f.name: f.default for f in fields(ExperimentConfig)}
+    defaults.update(COMMON.settings(), recipe="common")
+    if "standardize" in saved:  # a switch that became the scaling setting
+        saved = {**saved, "scaling": "standard" if saved["standardize"] else "none"}
+        del saved["standardize"]
+    if saved.get("pca", 0) is None:  # all bands were pca None before recipes, now 0
+        saved = {**saved, "pca": 0}
     for key in sorted(set(saved) | set(now)):
         before = saved.get(key, defaults.get(key, "(absent)"))
         if key in _RESUMABLE or before == now.get(key, "(absent)"):

@@ -1,4 +1,5 @@
-"""Spectral preprocessing: per-band standardisation and PCA, fitted once, applied to any cube.
+"""Spectral preprocessing: scaling (per-band standardisation or one min-max map of the whole
+cube) and PCA, fitted once, applied to any cube.
 
 HybridSN (Roy et al., "HybridSN: Exploring 3-D–2-D CNN Feature Hierarchy for Hyperspectral
 Image Classification", IEEE GRSL 17(2), 2020) reduces the bands with PCA fitted on the whole
@@ -16,16 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from lightnets._checks import bad_value, check_int
-from lightnets.hsi.readers import check_cube, require
+from .._checks import bad_value, check_choice, check_int
+from .readers import check_cube, require
 
 STATE_KIND = "lightnets.hsi.SpectralTransform"
+SCALINGS = ("none", "standard", "minmax")
 _CHUNK_PIXELS = 1 << 16  # pixels transformed per step, to bound float64 working memory
 
 
 class SpectralTransform:
-    """Optional per-band standardisation followed by optional PCA to ``n_components``.
+    """Optional scaling followed by optional PCA to ``n_components``.
 
+    ``scaling``: ``"none"``; ``"standard"`` (each band to mean 0, variance 1 over the fitted
+    pixels; ``standardize=True`` says the same); ``"minmax"`` (one affine map of all bands to
+    [0, 1] by the fitted pixels' global minimum and maximum, as DeepHyperX prepares scenes).
     ``n_components=None`` skips PCA. ``whiten`` scales each component to unit variance.
     ``random_state`` is handed to scikit-learn's PCA for its randomised solvers.
     """
@@ -34,6 +39,7 @@ class SpectralTransform:
         self,
         n_components: int | None = 30,
         *,
+        scaling: str = "none",
         standardize: bool = False,
         whiten: bool = False,
         random_state: int | None = 0,
@@ -42,8 +48,14 @@ class SpectralTransform:
             check_int("n_components", n_components, minimum=1)
         if whiten and n_components is None:
             raise bad_value("whiten", "False when n_components is None (no PCA)", whiten)
+        check_choice("scaling", scaling, SCALINGS)
+        if standardize:
+            if scaling not in ("none", "standard"):
+                raise bad_value("standardize", f"False with scaling={scaling!r}", standardize)
+            scaling = "standard"
         self.n_components = n_components
-        self.standardize = bool(standardize)
+        self.scaling = scaling
+        self.standardize = scaling == "standard"
         self.whiten = bool(whiten)
         self.random_state = random_state
         self._state: dict[str, Any] | None = None
@@ -77,10 +89,15 @@ class SpectralTransform:
 
         band_mean = np.zeros(bands)
         band_scale = np.ones(bands)
-        if self.standardize:
+        if self.scaling == "standard":
             band_mean = pixels.mean(axis=0)
             std = pixels.std(axis=0)
             band_scale = np.where(std > 0, std, 1.0)  # a constant band stays constant
+            pixels = (pixels - band_mean) / band_scale
+        elif self.scaling == "minmax":
+            low, high = float(pixels.min()), float(pixels.max())
+            band_mean = np.full(bands, low)
+            band_scale = np.full(bands, high - low if high > low else 1.0)
             pixels = (pixels - band_mean) / band_scale
 
         state: dict[str, Any] = {
@@ -89,6 +106,7 @@ class SpectralTransform:
             "n_bands": bands,
             "n_components": self.n_components,
             "standardize": self.standardize,
+            "scaling": self.scaling,
             "whiten": self.whiten,
             "random_state": self.random_state,
             "fitted_on": fitted_on,
@@ -179,9 +197,10 @@ class SpectralTransform:
         if not isinstance(state, Mapping) or state.get("kind") != STATE_KIND:
             kind = state.get("kind") if isinstance(state, Mapping) else type(state).__name__
             raise bad_value("state", f"a state dict of kind {STATE_KIND!r}", kind)
+        scaling = state.get("scaling", "standard" if state["standardize"] else "none")
         transform = cls(
             state["n_components"],
-            standardize=bool(state["standardize"]),
+            scaling=scaling,
             whiten=bool(state["whiten"]),
             random_state=state.get("random_state"),
         )
@@ -214,7 +233,7 @@ class SpectralTransform:
     def __repr__(self) -> str:
         status = "fitted" if self.fitted else "not fitted"
         return (
-            f"SpectralTransform(n_components={self.n_components}, standardize={self.standardize},"
+            f"SpectralTransform(n_components={self.n_components}, scaling={self.scaling!r},"
             f" whiten={self.whiten}, {status})"
         )
 

@@ -1,11 +1,13 @@
 """Training loop for patch models on a scene: epochs, validation, checkpoints, resume.
 
-Defaults follow the HybridSN paper: Adam, learning rate 1e-3, batch 256, 100 epochs. Every
-random step draws from one ``torch.Generator`` seeded by ``seed`` (batches, dropout); its state
-is saved in the checkpoint with the model and optimizer after every epoch, so a resumed run
-continues exactly where the interrupted one stopped and ends with the same weights.
-The weights returned are those of the best epoch: by validation OA when a validation set is
-given, else by training loss — never by test pixels.
+Defaults follow the HybridSN paper: Adam, learning rate 1e-3, batch 256, 100 epochs; the
+recipes of :mod:`lightnets.hsi.recipes` also use SGD (no momentum) with weight decay and a
+plateau schedule. Every random step draws from one ``torch.Generator`` seeded by ``seed``
+(batches, dropout); its state is saved in the checkpoint with the model, optimizer and schedule
+after every epoch, so a resumed run continues exactly where the interrupted one stopped and
+ends with the same weights. ``keep="best"`` returns the weights of the best epoch: by
+validation OA when a validation set is given, else by training loss — never by test pixels;
+``keep="last"`` the final ones.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_positive
+from .._checks import bad_value, check_choice, check_int, check_positive
 from ..devices import resolve_device
 from ..loop import run_epochs
 from . import engine
 from .metrics import overall_accuracy
+from .recipes import KEEPS, OPTIMIZERS, SCHEDULES
 
 
 @dataclass
@@ -35,6 +38,10 @@ class FitConfig:
     epochs: int = 100
     batch_size: int = 256
     lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    schedule: str = "none"
+    keep: str = "best"
     path: str = "scene"
     batching: str | None = None
     class_weights: bool = False
@@ -45,6 +52,13 @@ class FitConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_int("batch_size", self.batch_size, minimum=1)
         check_positive("lr", self.lr)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        if isinstance(self.weight_decay, bool) or not (
+            isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay < math.inf
+        ):
+            raise bad_value("weight_decay", "a number >= 0", self.weight_decay)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("keep", self.keep, KEEPS)
         check_choice("path", self.path, ("scene", "patch"))
         if self.batching is not None:
             check_choice("batching", self.batching, engine.BATCHINGS)
@@ -67,6 +81,15 @@ def balanced_class_weights(labels: np.ndarray, num_classes: int) -> torch.Tensor
     return torch.as_tensor(weights, dtype=torch.float32)
 
 
+def build_optimizer(model: nn.Module, config: FitConfig) -> torch.optim.Optimizer:
+    """Adam, or plain SGD (no momentum, as DeepHyperX's baselines), with ``weight_decay``."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
 def fit(
     model: nn.Module,
     cube: Any,
@@ -83,17 +106,26 @@ def fit(
 ) -> FitResult:
     """Train ``model`` on the labelled pixels ``positions`` (n×2) with class indices ``labels``.
 
-    ``cube`` is ``bands × H × W``. The weights kept at the end are those of the best epoch:
-    the highest validation OA when ``val`` = (positions, labels) is given, else the lowest
-    training loss (the reference HybridSN code likewise checkpoints on a training metric), so
-    a loss spike in the last epoch is not what gets scored. Test pixels are never used.
+    ``cube`` is ``bands × H × W``. With ``config.keep="best"`` the weights kept at the end are
+    those of the best epoch: the highest validation OA when ``val`` = (positions, labels) is
+    given, else the lowest training loss (the reference HybridSN code likewise checkpoints on
+    a training metric), so a loss spike in the last epoch is not what gets scored; with
+    ``"last"`` the final weights (SSFTT's and DeepHyperX's protocol). Test pixels are never
+    used.
     ``checkpoint`` is rewritten atomically after every epoch (with ``extra``: what ``predict``
     needs, such as preprocessing and class names); with ``resume=True`` an existing checkpoint
     is continued.
     """
     device = resolve_device(config.device)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = build_optimizer(model, config)
+    scheduler = (
+        torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=0.1, patience=max(1, config.epochs // 4)
+        )
+        if config.schedule == "plateau"
+        else None
+    )
     generator = torch.Generator().manual_seed(config.seed)
     weights = balanced_class_weights(labels, model.num_classes) if config.class_weights else None
     best: dict[str, Any] = {"best_epoch": None, "best_score": -math.inf, "best_model": None}
@@ -114,11 +146,16 @@ def fit(
             device=device,
         )
         row = {"loss": loss, "seconds": time.perf_counter() - tic}
+        if scheduler is not None:
+            row["lr"] = optimizer.param_groups[0]["lr"]
+            scheduler.step(loss)
         score = -loss
         if val is not None:
             pred = engine.predict_pixels(model, cube, val[0], device=device).argmax(1).numpy()
             row["val_oa"] = score = overall_accuracy(val[1], pred, model.num_classes)
-        if score > best["best_score"]:
+        if config.keep == "last":
+            best.update(best_epoch=epoch)
+        elif score > best["best_score"]:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best.update(best_epoch=epoch, best_score=score, best_model=state)
         return row
@@ -126,7 +163,12 @@ def fit(
     loop = run_epochs(
         config.epochs,
         step,
-        states={"model": model, "optimizer": optimizer, "generator": generator},
+        states={
+            "model": model,
+            "optimizer": optimizer,
+            "generator": generator,
+            **({"scheduler": scheduler} if scheduler is not None else {}),
+        },
         config=asdict(config),
         checkpoint=checkpoint,
         resume=resume,
