@@ -80,6 +80,7 @@ def _cmd_hsi_benchmark(args: argparse.Namespace) -> int:
         protocols=args.protocols or tuple(PROTOCOLS),
         runs=args.runs,
         epochs=args.epochs,
+        recipes=args.recipes,
         settings=settings,
         resume=args.resume,
         progress=not args.quiet,
@@ -178,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         "hybridsn, hybridsn_se, hybridsn_cbam, hybridsn_lite, ssftt)",
     )
     p.add_argument("--protocols", help="comma-separated: paper30, paper10, regions (default: all)")
+    p.add_argument(
+        "--recipes",
+        default="common",
+        help="common, paper or both, each with an optional seed count: common:3,paper:5 "
+        "(default: common)",
+    )
     p.add_argument("--runs", type=int, default=5, help="seeds 0 … runs-1 per model and protocol")
     p.add_argument(
         "--buffer",

@@ -161,3 +161,40 @@ def test_cli_runs_a_benchmark_on_your_own_files(scene: Scene, tmp_path: Path, ca
     assert main([*args[:6], "--models", "svm,nope", "--out", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lightnets: error: models: expected") and "'nope'" in err
+
+
+def test_both_recipes_give_a_row_each_with_the_published_figure(
+    synthetic_scene_factory, tmp_path: Path
+) -> None:
+    s = synthetic_scene_factory(height=20, width=18, bands=36, num_classes=3, seed=2)
+    wide = Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
+    rows = run_benchmark(
+        wide, tmp_path, models=["hu1d"], protocols="paper10", runs=1, epochs=2,
+        recipes="common,paper:2", log=quiet,
+    )
+    assert [(r.model, r.recipe, r.summary["oa"]["n"]) for r in rows] == [
+        ("hu1d", "common", 1), ("hu1d", "paper", 2)
+    ]
+    common, paper = (json.loads((r.first_run / "config.json").read_text()) for r in rows)
+    assert common["experiment"]["optimizer"] == "adam" and common["experiment"]["pca"] == 30
+    assert paper["experiment"]["optimizer"] == "sgd" and paper["experiment"]["pca"] == 0
+    assert paper["model_kwargs"]["bands"] == 36  # all bands
+    assert rows[1].folder == tmp_path / "runs" / "paper10" / "hu1d-paper"
+    assert rows[0].published == "" and rows[1].published.startswith("≈82.7")
+    page = (tmp_path / "benchmark.md").read_text()
+    assert "| hu1d | paper | 2 |" in page and "≈82.7 (Paoletti" in page
+
+
+def test_a_model_whose_paper_recipe_is_the_common_one_gets_one_row() -> None:
+    from lightnets.hsi.benchmark import _rows_to_run, parse_recipes
+
+    seeds = parse_recipes("common:3,paper:5", 1)
+    assert seeds == {"common": 3, "paper": 5}
+    assert _rows_to_run(["hybridsn", "ssftt"], seeds) == [
+        ("hybridsn", "common = paper", "common", 5),
+        ("ssftt", "common", "common", 3),
+        ("ssftt", "paper", "paper", 5),
+    ]
+    for bad in ("common,common", "mine", "paper:x"):
+        with pytest.raises(ValueError, match=r"^recipes: expected distinct names"):
+            parse_recipes(bad, 1)

@@ -1,14 +1,16 @@
 """Several classifiers under several protocols on one scene, several seeds each: one table.
 
-Every (protocol, model) pair is an ordinary experiment (:func:`run_experiment`, seeds
-``0 … runs − 1``) in ``out/runs/<protocol>/<model>``; the table gathers OA, AA and kappa
-(mean ± std over seeds), each classifier's cost (parameters, multiply-adds per pixel on the
-scene path and per window on the patch path, :mod:`lightnets.hsi.costs`) and its seconds, and
+Every (protocol, model, recipe) is an ordinary experiment (:func:`run_experiment`, seeds
+``0 … runs − 1``) in ``out/runs/<protocol>/<model>`` (``<model>-paper`` for the paper recipe);
+the table gathers OA, AA and kappa (mean ± std over seeds) beside the published figure of the
+paper recipe, each classifier's cost (parameters, multiply-adds per pixel on the scene path and
+per window on the patch path, :mod:`lightnets.hsi.costs`) and its seconds, and
 :mod:`lightnets.hsi.benchmark_report` writes it as Markdown, CSV and JSON beside a grid of the
 first seed's maps. With ``resume`` finished runs are read back, interrupted ones continue.
 
-Protocols, defined here once (PCA to 30 whitened components on the scene, Adam 1e-3, batch
-256, as the HybridSN paper):
+Recipes (:mod:`lightnets.hsi.recipes`): ``common``, one shared setting (PCA to 30 whitened
+components on the scene, Adam 1e-3, batch 256, as the HybridSN paper), and ``paper``, each
+model's own. Protocols, defined here once:
 
 * ``paper30``: 30 % of each class's pixels, drawn at random (the HybridSN paper's split);
 * ``paper10``: 10 %, the same way;
@@ -33,6 +35,7 @@ from .benchmark_report import BenchmarkRow, write_report
 from .config import SVM, ExperimentConfig
 from .costs import PixelCost, registered_model_cost, svm_cost
 from .experiment import run_experiment
+from .recipes import RECIPES, get_recipe, same_as_common
 from .scenes import Scene, load_scene
 
 PROTOCOLS: dict[str, dict[str, Any]] = {
@@ -51,7 +54,15 @@ MODELS = (
     "ssftt",
 )
 # Settings a benchmark fixes itself: a protocol, a model, its seeds and its epochs.
-_FIXED = {"model", "runs", "seed", "epochs", "scene", *(k for p in PROTOCOLS.values() for k in p)}
+_FIXED = {
+    "model",
+    "recipe",
+    "runs",
+    "seed",
+    "epochs",
+    "scene",
+    *(k for p in PROTOCOLS.values() for k in p),
+}
 
 
 def parse_names(name: str, value: str | Sequence[str], known: Sequence[str]) -> list[str]:
@@ -66,6 +77,38 @@ def parse_names(name: str, value: str | Sequence[str], known: Sequence[str]) -> 
     return names
 
 
+def parse_recipes(value: str | Sequence[str], runs: int) -> dict[str, int]:
+    """``"common,paper:5"`` (or a sequence of such items) → seeds per recipe,
+    ``{"common": runs, "paper": 5}``."""
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+    parsed: dict[str, int] = {}
+    for item in items:
+        name, _, count = item.partition(":")
+        if name not in RECIPES or name in parsed or (count and not count.isdigit()):
+            raise bad_value(
+                "recipes", "distinct names among common, paper, each with an optional :runs", item
+            )
+        parsed[name] = check_int("recipes", int(count), minimum=1) if count else runs
+    if not parsed:
+        raise bad_value("recipes", "at least one recipe", value)
+    return parsed
+
+
+def _rows_to_run(
+    models: Sequence[str], recipes: Mapping[str, int]
+) -> list[tuple[str, str, str, int]]:
+    """(model, label, recipe run, seeds) per table row. A model whose paper recipe trains as
+    the common one gets one row for both ("common = paper"), with the larger seed count."""
+    rows = []
+    for model in models:
+        if "paper" in recipes and same_as_common(model):
+            label = "common = paper" if "common" in recipes else "paper (= common)"
+            rows.append((model, label, "common", max(recipes.values())))
+            continue
+        rows += [(model, name, name, n) for name, n in recipes.items()]
+    return rows
+
+
 def run_benchmark(
     scene: Scene | str,
     out: str | Path,
@@ -73,14 +116,19 @@ def run_benchmark(
     models: str | Sequence[str] = MODELS,
     protocols: str | Sequence[str] = tuple(PROTOCOLS),
     runs: int = 5,
-    epochs: int = 100,
+    epochs: int | None = None,
+    recipes: str | Sequence[str] = ("common",),
     settings: Mapping[str, Any] | None = None,
     resume: bool = False,
     progress: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[BenchmarkRow]:
-    """Run every protocol × model with seeds ``0 … runs − 1`` under ``out``, then write the
-    table and the map grid there (:func:`write_report`); one row per pair, in that order.
+    """Run every protocol × model × recipe with seeds ``0 … runs − 1`` under ``out``, then
+    write the table and the map grid there (:func:`write_report`); one row per triple, in that
+    order. ``recipes``: ``"common"``, ``"paper"`` or both, each with its own seed count
+    (``"common:3,paper:5"``); the common recipe's runs are in ``runs/<protocol>/<model>``, the
+    paper recipe's in ``runs/<protocol>/<model>-paper``. ``epochs``: ``None`` keeps each
+    recipe's.
 
     ``settings`` are further :class:`ExperimentConfig` fields shared by all runs (``pca``,
     ``batch_size``, ``device``, and where a ``scene`` name is loaded from: ``data_dir``,
@@ -91,23 +139,26 @@ def run_benchmark(
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
     protocol_names = parse_names("protocols", protocols, list(PROTOCOLS))
     runs = check_int("runs", runs, minimum=1)
+    seeds = parse_recipes(recipes, runs)
     settings = dict(settings or {})
     buffer = settings.pop("buffer", None)  # the disjoint protocol's alone
     clash = sorted(set(settings) & _FIXED)
     if clash:
         raise bad_value(clash[0], "no value: the benchmark sets it", settings[clash[0]])
+    plan = _rows_to_run(model_names, seeds)
     configs = {
-        (p, m): ExperimentConfig(
+        (p, m, label): ExperimentConfig(
             scene=scene if isinstance(scene, str) else scene.name,
             model=m,
+            recipe=recipe,
             epochs=epochs,
-            runs=runs,
+            runs=n,
             seed=0,
             **PROTOCOLS[p],
             **settings,
         )
         for p in protocol_names
-        for m in model_names
+        for m, label, recipe, n in plan
     }
     if buffer is None:
         buffer = max(c.window for c in configs.values())
@@ -119,17 +170,32 @@ def run_benchmark(
         scene = load_scene(scene, **next(iter(configs.values())).scene_options())
     out = Path(out)
     rows: list[BenchmarkRow] = []
-    for (protocol, model), config in configs.items():
-        log(f"== {protocol} · {model} ({runs} run(s), window {config.window})")
-        folder = out / "runs" / protocol / model
+    for (protocol, model, label), config in configs.items():
+        log(f"== {protocol} · {model} · {label} ({config.runs} run(s), window {config.window})")
+        name = model if config.recipe == "common" else f"{model}-paper"
+        folder = out / "runs" / protocol / name
         result = run_experiment(
             config, folder, scene=scene, resume=resume, progress=progress, log=log
         )
-        first_run = folder if runs == 1 else folder / "seed0"
+        first_run = folder if config.runs == 1 else folder / "seed0"
         summary = result["summary"]
         cost = _cost(model, first_run, summary)
-        rows.append(BenchmarkRow(protocol, model, config.window, summary, cost, folder, first_run))
-    meta = {"runs": runs, "epochs": epochs, "models": model_names, "protocols": protocol_names}
+        published = get_recipe(model, "paper").published.get(protocol, "")
+        if label == "common":
+            published = ""
+        rows.append(
+            BenchmarkRow(
+                protocol, model, label, published, config.window, summary, cost, folder, first_run
+            )
+        )
+    meta = {
+        "runs": runs,
+        "recipe_runs": seeds,
+        "epochs": epochs,
+        "models": model_names,
+        "protocols": protocol_names,
+        "recipes": list(seeds),
+    }
     write_report(out, rows, scene, {**meta, "settings": settings})
     return rows
 

@@ -24,6 +24,8 @@ from .scenes import Scene
 COLUMNS = (
     "protocol",
     "model",
+    "recipe",
+    "published_oa",
     "runs",
     "window",
     "params",
@@ -56,10 +58,13 @@ COST_NOTE = (
 
 @dataclass(frozen=True)
 class BenchmarkRow:
-    """One (protocol, model) pair: the summary over seeds, the cost and the run folders."""
+    """One (protocol, model, recipe): the summary over seeds, the cost, the run folders and
+    the published OA of that recipe and protocol ("" where none)."""
 
     protocol: str
     model: str
+    recipe: str
+    published: str
     window: int
     summary: dict[str, Any]
     cost: PixelCost
@@ -73,6 +78,8 @@ def row_record(row: BenchmarkRow) -> dict[str, Any]:
     record: dict[str, Any] = {
         "protocol": row.protocol,
         "model": row.model,
+        "recipe": row.recipe,
+        "published_oa": row.published,
         "runs": s["oa"]["n"],
         "window": row.window,
         "params": row.cost.params,
@@ -107,18 +114,21 @@ def markdown_table(rows: Sequence[BenchmarkRow]) -> str:
     lines: list[str] = []
     for protocol in dict.fromkeys(r.protocol for r in rows):
         group = [row_record(r) for r in rows if r.protocol == protocol]
+        runs = sorted({r["runs"] for r in group})
         lines += [
-            f"### {protocol} ({group[0]['runs']} run(s) per model)",
+            f"### {protocol} ({'/'.join(map(str, runs))} run(s) per row)",
             "",
-            "| model | window | params | MACs / pixel | MACs / window | OA % | AA % | "
-            "kappa × 100 | overlap % | train px | test px | train s | map s |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| model | recipe | runs | window | params | MACs / pixel | MACs / window | OA % | "
+            "published OA % | AA % | kappa × 100 | overlap % | train px | test px | train s | "
+            "map s |",
+            "|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for r in group:
             lines.append(
-                f"| {r['model']} | {r['window']} | {r['params']:,} | "
+                f"| {r['model']} | {r['recipe']} | {r['runs']} | {r['window']} | {r['params']:,} | "
                 f"{_count(r['macs_per_pixel'])} | {_count(r['macs_per_window'])} | "
-                f"{_pm(r['oa_mean'], r['oa_std'])} | {_pm(r['aa_mean'], r['aa_std'])} | "
+                f"{_pm(r['oa_mean'], r['oa_std'])} | {r['published_oa'] or '—'} | "
+                f"{_pm(r['aa_mean'], r['aa_std'])} | "
                 f"{_pm(r['kappa_mean'], r['kappa_std'])} | {r['overlap'] * 100:.1f} | "
                 f"{r['train_pixels']} | {r['test_pixels']} | "
                 f"{_pm(r['train_seconds_mean'], r['train_seconds_std'], 1, 1)} | "
@@ -135,7 +145,8 @@ def _first_map(row: BenchmarkRow) -> tuple[str, np.ndarray | None]:
     if not path.exists():  # a run folder from before prediction.npy was written
         return f"{row.model}\n(no prediction.npy)", None
     oa = json.loads((row.first_run / "metrics.json").read_text())["oa"]
-    return f"{row.model}\nOA {oa:.1%}", np.load(path)
+    name = row.model if row.recipe.startswith("common") else f"{row.model} ({row.recipe})"
+    return f"{name}\nOA {oa:.1%}", np.load(path)
 
 
 def write_report(
