@@ -69,3 +69,45 @@ def test_the_image_predictor_refuses_a_crafted_checkpoint(crafted) -> None:
     with pytest.raises(ValueError, match=r"^checkpoint: expected a file saved by torch.save"):
         lightnets.predictor("resnet18", weights=path)
     assert not marker.exists()
+
+
+def test_training_resume_and_start_weights_refuse_a_crafted_file(crafted, tmp_path: Path) -> None:
+    from lightnets.vision import TrainConfig, train
+
+    path, marker = crafted
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(path.read_bytes())
+    config = TrainConfig(model="mobilenet_v1_025", dataset="digits", epochs=1, subset=8,
+                         batch_size=4)
+    with pytest.raises(ValueError, match=r"^checkpoint: expected a file saved by torch.save"):
+        train(config, run, resume=True, progress=False, log=lambda _m: None)
+    with pytest.raises(ValueError, match=r"could not be read safely"):
+        train(TrainConfig(model="mobilenet_v1_025", dataset="digits", epochs=1, subset=8,
+                          batch_size=4, weights=str(path)), progress=False, log=lambda _m: None)
+    assert not marker.exists()
+
+
+def test_hsi_train_resume_and_dropout_refuse_a_crafted_file(
+    crafted, tmp_path: Path, capsys
+) -> None:
+    import numpy as np
+
+    path, marker = crafted
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "cube.npy", rng.random((12, 12, 16)).astype(np.float32))
+    np.save(tmp_path / "gt.npy", np.arange(144).reshape(12, 12) % 3 + 1)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(path.read_bytes())
+    code = cli.main(["hsi", "train", "--scene", str(tmp_path / "cube.npy"), "--gt",
+                     str(tmp_path / "gt.npy"), "--pca", "14", "--window", "9", "--epochs", "1",
+                     "--out", str(run), "--resume", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "checkpoint: expected a file saved by torch.save" in err
+    assert len(err.splitlines()) == 1
+    code = cli.main(["hsi", "dropout", "--checkpoint", str(path), "--cube",
+                     str(tmp_path / "cube.npy")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "could not be read safely" in err and len(err.splitlines()) == 1
+    assert not marker.exists()
