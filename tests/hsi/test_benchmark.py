@@ -191,9 +191,12 @@ def test_a_model_whose_paper_recipe_is_the_common_one_gets_one_row() -> None:
     seeds = parse_recipes("common:3,paper:5", 1)
     assert seeds == {"common": 3, "paper": 5}
     assert _rows_to_run(["hybridsn", "ssftt"], seeds) == [
-        ("hybridsn", "common = paper", "common", 5),
+        ("hybridsn", "common = paper", "common", 3),
         ("ssftt", "common", "common", 3),
         ("ssftt", "paper", "paper", 5),
+    ]
+    assert _rows_to_run(["hybridsn"], {"paper": 5}) == [
+        ("hybridsn", "paper (= common)", "common", 5)
     ]
     for bad in ("common,common", "mine", "paper:x"):
         with pytest.raises(ValueError, match=r"^recipes: expected distinct names"):

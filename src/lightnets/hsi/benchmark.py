@@ -98,12 +98,15 @@ def _rows_to_run(
     models: Sequence[str], recipes: Mapping[str, int]
 ) -> list[tuple[str, str, str, int]]:
     """(model, label, recipe run, seeds) per table row. A model whose paper recipe trains as
-    the common one gets one row for both ("common = paper"), with the larger seed count."""
+    the common one gets one row for both ("common = paper", with the common recipe's seed
+    count when both are asked for: its runs are the common recipe's)."""
     rows = []
     for model in models:
         if "paper" in recipes and same_as_common(model):
-            label = "common = paper" if "common" in recipes else "paper (= common)"
-            rows.append((model, label, "common", max(recipes.values())))
+            if "common" in recipes:
+                rows.append((model, "common = paper", "common", recipes["common"]))
+            else:
+                rows.append((model, "paper (= common)", "common", recipes["paper"]))
             continue
         rows += [(model, name, name, n) for name, n in recipes.items()]
     return rows
