@@ -4,10 +4,10 @@ The RBF SVM, Hu1D, Hamida3D, HybridSN with its SE, CBAM and Lite variants, and S
 its own window, under the protocols of ``lightnets.hsi.benchmark`` (``paper30``, ``paper10``,
 ``regions``) and the recipes of ``lightnets.hsi.recipes`` (``common``: one shared setting;
 ``paper``: each model's own, its published figure beside it), seeds 0 … runs − 1
-(``lightnets hsi benchmark`` underneath). Writes the table
-files and the map grid under ``--out``, then ``docs/hsi-models.md`` and
-``docs/figures/hsi_models_maps.png``; prints the page. The full run takes hours on a 2-core
-CPU; ``--resume`` reuses finished runs and continues interrupted ones.
+(``lightnets hsi benchmark`` underneath). Writes the table files and the map grid under
+``--out``, then ``docs/hsi-models.md`` (``--page``) and ``docs/figures/hsi_models_maps.png``
+(named after the page); prints the page. The full run takes hours on a 2-core CPU;
+``--resume`` reuses finished runs and continues interrupted ones.
 
 The default ``--out`` is ``benchmarks/results/hsi_models``, whose light files are kept in the
 repository (each run's ``config.json`` with its settings, machine, versions and date,
@@ -31,7 +31,6 @@ from lightnets.hsi.benchmark import MODELS, PROTOCOLS, BenchmarkRow, run_benchma
 from lightnets.hsi.benchmark_report import markdown_table
 from lightnets.runs import atomic_write_bytes, environment_info
 
-FIGURE = "hsi_models_maps.png"
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_models"
 
 
@@ -49,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="runs and table files (default: the kept records, "
                              "benchmarks/results/hsi_models)")
     parser.add_argument("--docs", default="docs", help="where the page and its figure go")
+    parser.add_argument("--page", default="hsi-models.md",
+                        help="the page's file name in --docs (default: hsi-models.md)")
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --out")
     parser.add_argument("--buffer", type=int, default=None,
                         help="regions buffer (default: the largest window of --models)")
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         resume=args.resume,
     )
     docs = Path(args.docs)
-    atomic_write_bytes(docs / "figures" / FIGURE, (Path(args.out) / "maps.png").read_bytes())
+    figure = _figure(args.page)
+    atomic_write_bytes(docs / "figures" / figure, (Path(args.out) / "maps.png").read_bytes())
     page = _page(rows, args, environment_info())
-    atomic_write_bytes(docs / "hsi-models.md", page.encode())
+    atomic_write_bytes(docs / args.page, page.encode())
     print(page)
     return 0
 
@@ -111,10 +113,15 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "",
             *_missing(rows),
             markdown_table(rows),
-            f"![maps of the first seed](figures/{FIGURE})",
+            f"![maps of the first seed](figures/{_figure(args.page)})",
             "",
         ]
     )
+
+
+def _figure(page: str) -> str:
+    """The map grid's file name for a page: hsi-models.md → hsi_models_maps.png."""
+    return Path(page).stem.replace("-", "_") + "_maps.png"
 
 
 def _missing(rows: list[BenchmarkRow]) -> list[str]:
