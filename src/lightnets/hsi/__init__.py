@@ -35,6 +35,7 @@ _EXPORTS = {
     "masks_split": "splits",
     "with_validation": "splits",
     "window_overlap": "splits",
+    "spatial_folds": "folds",
     "read_cube": "readers",
     "read_ground_truth": "readers",
     "read_mask": "readers",
