@@ -178,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated: svm and hyperspectral models (default: svm, hu1d, hamida3d, "
         "hybridsn, hybridsn_se, hybridsn_cbam, hybridsn_lite, ssftt)",
     )
-    p.add_argument("--protocols", help="comma-separated: paper30, paper10, regions (default: all)")
+    p.add_argument(
+        "--protocols", help="comma-separated: paper30, paper10, regions, cv5 (default: all)"
+    )
     p.add_argument(
         "--recipes",
         default="common",

@@ -102,7 +102,7 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
         (
             {"protocols": "paper50"},
             r"^protocols: expected a comma-separated list of 'paper30', 'paper10', 'regions', "
-            r"got 'paper50'",
+            r"'cv5', got 'paper50'",
         ),
         ({"runs": 0}, r"^runs: expected an integer >= 1, got 0"),
         ({"epochs": 0}, r"^epochs: expected an integer >= 1, got 0"),
@@ -201,3 +201,50 @@ def test_a_model_whose_paper_recipe_is_the_common_one_gets_one_row() -> None:
     for bad in ("common,common", "mine", "paper:x"):
         with pytest.raises(ValueError, match=r"^recipes: expected distinct names"):
             parse_recipes(bad, 1)
+
+
+def test_the_cross_validation_protocol_runs_every_fold(
+    synthetic_scene_factory, tmp_path: Path
+) -> None:
+    s = synthetic_scene_factory(height=72, width=72, bands=20, num_classes=3, seed=4)
+    big = Scene("synthetic", s.cube, s.gt, s.class_names, (0, 5, 10), {"source": "test"})
+    rows = run_benchmark(
+        big, tmp_path, models=["svm"], protocols="cv5", runs=2, log=quiet,
+        settings={
+            **SETTINGS,
+            "buffer": 5,
+            "model_kwargs": {"c_grid": [10.0], "gamma_grid": [1.0], "folds": 2},
+        },
+    )
+    (row,) = rows
+    assert row.summary["oa"]["n"] == 5 and row.summary["overlap"]["mean"] == 0.0
+    folds = [
+        json.loads((tmp_path / "runs" / "cv5" / "svm" / f"seed{i}" / "config.json").read_text())
+        for i in range(5)
+    ]
+    assert [f["split"]["fold"] for f in folds] == [0, 1, 2, 3, 4]
+    assert {f["experiment"]["buffer"] for f in folds} == {5}
+
+
+def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) -> None:
+    from lightnets.hsi.benchmark_report import BenchmarkRow, markdown_table
+    from lightnets.hsi.costs import PixelCost
+
+    def row(model: str, scores: list[float]) -> BenchmarkRow:
+        folder = tmp_path / model
+        for i, oa in enumerate(scores):
+            (folder / f"seed{i}").mkdir(parents=True)
+            (folder / f"seed{i}" / "metrics.json").write_text(json.dumps({"oa": oa}))
+        stat = {"mean": sum(scores) / len(scores), "std": 0.0, "n": len(scores)}
+        summary = {k: stat for k in ("oa", "aa", "kappa", "train_seconds", "map_seconds",
+                                     "wall_seconds", "overlap", "train_pixels", "test_pixels")}
+        return BenchmarkRow("cv5", model, "common", "", 1, summary, PixelCost(1, 1, None),
+                            folder, folder / "seed0")
+
+    rows = [row("svm", [0.40, 0.50, 0.45, 0.60, 0.55]), row("hu1d", [0.50, 0.55, 0.60, 0.70,
+                                                                      0.62])]
+    page = markdown_table(rows)
+    assert "Paired over the 5 folds against the spectral SVM (common recipe)" in page
+    line = next(li for li in page.splitlines() if li.startswith("| hu1d | common | +"))
+    assert line.startswith("| hu1d | common | +9.40 |") and line.endswith("| 0.0625 |")
+    assert "Paired over" not in markdown_table([r for r in rows if r.model == "hu1d"])

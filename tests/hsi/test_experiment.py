@@ -294,3 +294,24 @@ def test_resume_names_a_corrupt_config_json(scene: Scene, tmp_path: Path) -> Non
             _config(model="svm", window=None), tmp_path, scene=scene, resume=True,
             progress=False, log=lambda _: None,
         )
+
+
+def test_spatial_cross_validation_runs_one_fold_per_run(scene: Scene, tmp_path: Path) -> None:
+    config = _config(split="spatial-cv", folds=3, block_size=8, window=1, buffer=5, model="hu1d")
+    assert config.runs == 3 and config.buffer == 5
+    result = run_experiment(config, tmp_path, scene=scene, progress=False, log=lambda s: None)
+    assert result["summary"]["oa"]["n"] == 3
+    left_out = 0
+    for i, seed in enumerate((3, 4, 5)):
+        record = json.loads((tmp_path / f"seed{seed}" / "config.json").read_text())
+        assert record["split"]["fold"] == i and record["split"]["protocol"].startswith("spatial")
+        left_out += sum(n for _, n in record["split"]["dropped"])
+        metrics = json.loads((tmp_path / f"seed{seed}" / "metrics.json").read_text())
+        assert metrics["overlap"] == 0.0
+    from lightnets.hsi.folds import spatial_folds
+
+    folds = spatial_folds(scene.gt, 3, block_size=8, window=5, seed=3, on_missing="drop")
+    tested = sum(f.test.astype(np.int64) for f in folds)
+    assert tested.max() == 1 and int(tested.sum()) + left_out == int((scene.gt > 0).sum())
+    with pytest.raises(ValueError, match=r"^runs: expected 1 or folds \(3\)"):
+        _config(split="spatial-cv", folds=3, runs=2)

@@ -18,7 +18,11 @@ model's own. Protocols, defined here once:
   at least a window radius from every training pixel kept, so no test window sees a training
   pixel. The buffer is the largest window of the run's models (25 with HybridSN; a
   ``buffer`` setting overrides it), so every model is trained and tested on the same pixels
-  whatever its own window.
+  whatever its own window;
+* ``cv5``: spatial cross-validation (:func:`~lightnets.hsi.folds.spatial_folds`): 5 folds of
+  24×24 tiles, each tested once by a model trained on the other folds' pixels minus a buffer
+  of the largest window around it (overlap 0); its runs are the 5 folds (seed 0 lays them
+  out, run *i* is fold *i*), so its ± is over folds.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
     "paper30": {"split": "random", "train_fraction": 0.3},
     "paper10": {"split": "random", "train_fraction": 0.1},
     "regions": {"split": "regions", "train_fraction": 0.1},
+    "cv5": {"split": "spatial-cv", "folds": 5, "block_size": 24},
 }
 MODELS = (
     "svm",
@@ -155,7 +160,7 @@ def run_benchmark(
             model=m,
             recipe=recipe,
             epochs=epochs,
-            runs=n,
+            runs=PROTOCOLS[p].get("folds", n),  # spatial-cv: one run per fold
             seed=0,
             **PROTOCOLS[p],
             **settings,
@@ -166,7 +171,7 @@ def run_benchmark(
     if buffer is None:
         buffer = max(c.window for c in configs.values())
     configs = {
-        key: replace(c, buffer=buffer) if PROTOCOLS[key[0]]["split"] == "regions" else c
+        key: replace(c, buffer=buffer) if c.split in ("regions", "spatial-cv") else c
         for key, c in configs.items()
     }
     if isinstance(scene, str):

@@ -19,6 +19,7 @@ import numpy as np
 from ..runs import atomic_write_bytes, environment_info, write_csv, write_json
 from .costs import PixelCost
 from .maps import save_map_grid
+from .metrics import paired_comparison
 from .scenes import Scene
 
 COLUMNS = (
@@ -135,8 +136,47 @@ def markdown_table(rows: Sequence[BenchmarkRow]) -> str:
                 f"{_pm(r['map_seconds_mean'], r['map_seconds_std'], 1, 2)} |"
             )
         lines.append("")
+        lines += _paired_lines([r for r in rows if r.protocol == protocol])
     lines.append(COST_NOTE)
     return "\n".join(lines) + "\n"
+
+
+def fold_scores(row: BenchmarkRow) -> list[float]:
+    """The OA of each run (seed or fold) of a row, in run order, from its metrics.json."""
+    paths = sorted(row.folder.glob("seed*/metrics.json"), key=lambda q: int(q.parent.name[4:]))
+    if not paths:
+        paths = [row.folder / "metrics.json"]
+    return [float(json.loads(q.read_text())["oa"]) for q in paths]
+
+
+def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
+    """For a protocol whose runs are folds: every row against the first SVM row, paired over
+    the folds (mean OA difference, paired t-test and Wilcoxon p); no lines otherwise."""
+    if not group or not group[0].protocol.startswith("cv"):
+        return []
+    floor = next((r for r in group if r.model == "svm"), None)
+    if floor is None:
+        return []
+    base = fold_scores(floor)
+    lines = [
+        f"Paired over the {len(base)} folds against the spectral SVM ({floor.recipe} recipe): "
+        "a difference is called only where the paired test says so.",
+        "",
+        "| model | recipe | OA − SVM (points) | paired t p | Wilcoxon p |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for row in group:
+        if row is floor:
+            continue
+        scores = fold_scores(row)
+        if len(scores) != len(base):
+            continue
+        c = paired_comparison(scores, base)
+        lines.append(
+            f"| {row.model} | {row.recipe} | {c['mean_difference'] * 100:+.2f} | "
+            f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
+        )
+    return [*lines, ""]
 
 
 def _first_map(row: BenchmarkRow) -> tuple[str, np.ndarray | None]:

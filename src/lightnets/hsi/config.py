@@ -30,7 +30,7 @@ from .recipes import KEEPS, OPTIMIZERS, RECIPE_SETTINGS, RECIPES, SCHEDULES
 from .training import FitConfig
 
 SVM = "svm"
-SPLITS = ("random", "per-class", "blocks", "regions", "masks")
+SPLITS = ("random", "per-class", "blocks", "regions", "masks", "spatial-cv")
 PCA_FITS = ("scene", "train")
 PATHS = ("scene", "patch")
 
@@ -77,15 +77,17 @@ class ExperimentConfig:
         "random",
         "random: stratified fraction; per-class: N per class; blocks: whole tiles train; "
         "regions: one region per class trains (both disjoint: test pixels a buffer away from "
-        "training); masks: your --train-mask and --test-mask",
+        "training); masks: your --train-mask and --test-mask; spatial-cv: --folds folds of "
+        "whole tiles, each tested once (run i tests fold i)",
         choices=SPLITS,
     )
     train_fraction: float = setting(0.3, "share of each class's pixels that trains")
     per_class: int = setting(50, "training pixels per class (per-class split)")
-    block_size: int = setting(32, "tile side (blocks split)")
+    block_size: int = setting(32, "tile side (blocks and spatial-cv splits)")
+    folds: int = setting(5, "folds of the spatial-cv split (its runs: one per fold)")
     buffer: int | None = setting(
         None,
-        "blocks/regions: test pixels keep a buffer×buffer box clear of training pixels "
+        "blocks/regions/spatial-cv: test pixels keep a buffer×buffer box clear of training pixels "
         "(default: the window)",
     )
     train_mask: str | None = setting(None, "file of an H×W boolean mask of training pixels")
@@ -151,6 +153,13 @@ class ExperimentConfig:
         check_choice("path", self.path, PATHS)
         check_fraction("val_fraction", self.val_fraction)
         check_int("runs", self.runs, minimum=1)
+        check_int("folds", self.folds, minimum=2)
+        if self.split == "spatial-cv":
+            if self.runs == 1:
+                self.runs = self.folds
+            elif self.runs != self.folds:
+                expected = f"1 or folds ({self.folds}) with split='spatial-cv'"
+                raise bad_value("runs", expected, self.runs)
         check_int("seed", self.seed, minimum=0)
         _check_model(self.model)
         for name, value in recipes.resolve(self.model, self.recipe, vars(self)).items():
@@ -167,7 +176,7 @@ class ExperimentConfig:
             schedule=self.schedule,
             keep=self.keep,
         )
-        if self.split not in ("per-class", "masks") and not 0 < self.train_fraction < 1:
+        if self.split in ("random", "blocks", "regions") and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)
         masks = {"train_mask": self.train_mask, "test_mask": self.test_mask}
         for name, value in masks.items():

@@ -35,6 +35,7 @@ from ..models import create_model
 from ..runs import atomic_write_bytes, write_csv, write_json
 from .config import SVM, ExperimentConfig
 from .estimator import HSIClassifier
+from .folds import spatial_folds
 from .metrics import classification_metrics, summarize_runs
 from .readers import read_mask
 from .recipes import COMMON
@@ -65,6 +66,16 @@ def make_split(scene: Scene, config: ExperimentConfig, seed: int) -> Split:
         split = region_split(
             scene.gt, train_fraction=config.train_fraction, window=config.buffer, seed=seed
         )
+    elif config.split == "spatial-cv":
+        fold = (seed - config.seed) % config.folds
+        split = spatial_folds(
+            scene.gt,
+            config.folds,
+            block_size=config.block_size,
+            window=config.buffer,
+            seed=config.seed,
+            on_missing="drop",
+        )[fold]
     elif config.split == "masks":
         assert config.train_mask is not None and config.test_mask is not None
         shape = scene.gt.shape
@@ -155,9 +166,12 @@ def run_once(
     bands = config.pca or scene.cube.shape[2]
     recorded = {"num_classes": scene.num_classes, "bands": bands, "window": config.window, **kwargs}
     overlap = split.overlap(config.window)
+    fold = f" fold {split.info['fold']} of {config.folds}," if "fold" in split.info else ""
+    left_out = sum(n for _, n in split.info.get("dropped", []))
+    untested = f" ({left_out} of classes without training pixels left out)" if left_out else ""
     log(
-        f"seed {seed}: {int(split.train.sum())} training, {int(split.test.sum())} test pixels "
-        f"({config.split} split, overlap {overlap:.1%}); {bands} bands; "
+        f"seed {seed}: {int(split.train.sum())} training, {int(split.test.sum())} test pixels"
+        f"{untested} ({config.split} split,{fold} overlap {overlap:.1%}); {bands} bands; "
         + _describe(config, kwargs)
     )
     write_config(out, scene, asdict(config), seed, split, recorded)

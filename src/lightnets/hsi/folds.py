@@ -92,7 +92,7 @@ def spatial_folds(
         others = labelled & (fold_of_pixel != f)
         train = others & ~_near(test, window)
         lacking = sorted(set(np.unique(gt[test]).tolist()) - set(np.unique(gt[train]).tolist()))
-        dropped = {}
+        dropped: list[list[int]] = []  # [class, pixels] left out of this fold's test set
         if lacking and on_missing == "error":
             names = ", ".join(_class_name(c, class_names) for c in lacking)
             raise bad_value(
@@ -102,7 +102,7 @@ def spatial_folds(
                 f"no training pixel of class {names} in fold {f}",
             )
         for c in lacking:
-            dropped[str(c)] = int((test & (gt == c)).sum())
+            dropped.append([int(c), int((test & (gt == c)).sum())])
             test &= gt != c
         splits.append(
             _make(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from lightnets._checks import bad_value, check_int
-from lightnets.hsi.readers import check_ground_truth
+from lightnets.hsi.readers import check_ground_truth, require
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int) -> np.ndarray:
@@ -184,3 +184,23 @@ def _kappa(cm: np.ndarray) -> float:
     if math.isclose(expected, 1.0):
         return 1.0
     return float((observed - expected) / (1.0 - expected))
+
+
+def paired_comparison(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """How ``a`` differs from ``b`` when they are paired (the same folds or seeds): the mean
+    difference, and the two-sided p-values of the paired t-test and of the exact Wilcoxon
+    signed-rank test. With 5 pairs the Wilcoxon test cannot go below p = 0.0625, so only the
+    t-test can call a difference at 5 %; both are given."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise bad_value("a, b", "two paired sequences of at least 2 values", (x.shape, y.shape))
+    stats = require("scipy.stats", "hsi")
+    diff = x - y
+    if np.allclose(diff, 0):
+        return {"mean_difference": 0.0, "t_p": 1.0, "wilcoxon_p": 1.0, "pairs": int(x.size)}
+    return {
+        "mean_difference": float(diff.mean()),
+        "t_p": float(stats.ttest_rel(x, y).pvalue),
+        "wilcoxon_p": float(stats.wilcoxon(x, y, method="exact").pvalue),
+        "pairs": int(x.size),
+    }
