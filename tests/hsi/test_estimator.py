@@ -161,3 +161,13 @@ def test_bad_input_gets_one_error_naming_the_argument(scene: Scene, split) -> No
         fitted.predict(scene.cube[..., :12])
     with pytest.raises(ValueError, match=r"^y: expected labels 0..3"):
         fitted.evaluate(scene.cube, scene.gt + (scene.gt > 0))
+
+
+def test_a_class_without_training_pixels_is_allowed_when_asked(scene: Scene, split) -> None:
+    no_class_2 = split.train & (scene.gt != 2)
+    clf = HSIClassifier("svm", pca=5, model_kwargs={"folds": 2})
+    clf.fit(scene, train_mask=no_class_2, allow_missing_classes=True)
+    prediction = clf.predict(scene.cube)
+    assert clf.classes_.tolist() == [1, 2, 3] and 2 not in set(np.unique(prediction).tolist())
+    with pytest.raises(ValueError, match=r"^train_mask: expected at least one labelled"):
+        clf.fit(scene, train_mask=np.zeros_like(split.train), allow_missing_classes=True)

@@ -225,6 +225,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         val_mask: Any = None,
         checkpoint: str | os.PathLike | None = None,
         resume: bool = False,
+        allow_missing_classes: bool = False,
     ) -> HSIClassifier:
         """Fit on a ``Scene`` (``y`` left out) or an H×W×B cube ``X`` with its H×W ground
         truth ``y``; ``train_mask`` (H×W booleans) selects the training pixels among the
@@ -234,6 +235,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         A network also takes ``val_mask``: validation pixels that choose the kept epoch (by
         their OA; without them, the lowest training loss), and ``checkpoint``: a file
         rewritten after every epoch, continued with ``resume=True``.
+
+        A class without training pixels is an error, unless ``allow_missing_classes`` (a fold
+        of spatial cross-validation may leave one out): it is then never predicted.
         """
         settings = self._settings()
         cube, gt, names = _inputs(X, y, class_names)
@@ -246,7 +250,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             raise bad_value("val_mask", "pixels apart from train_mask", "shared pixels")
         counts = np.bincount(gt[train], minlength=k + 1)[1:]
         missing = [names[i] for i in range(k) if counts[i] == 0]
-        if missing:
+        if len(missing) == k:
+            raise bad_value("train_mask", "at least one labelled training pixel", "none")
+        if missing and not allow_missing_classes:
             raise bad_value(
                 "train_mask",
                 f"training pixels of every class 1..{k}",
