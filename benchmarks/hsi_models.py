@@ -29,6 +29,7 @@ from pathlib import Path
 
 from lightnets.hsi.benchmark import MODELS, PROTOCOLS, BenchmarkRow, run_benchmark
 from lightnets.hsi.benchmark_report import markdown_table
+from lightnets.hsi.recipes import get_recipe
 from lightnets.runs import atomic_write_bytes, environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_models"
@@ -113,10 +114,21 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "",
             *_missing(rows),
             markdown_table(rows),
+            *_recipe_notes(rows),
             f"![maps of the first seed](figures/{_figure(args.page)})",
             "",
         ]
     )
+
+
+def _recipe_notes(rows: list[BenchmarkRow]) -> list[str]:
+    """The paper recipes' notes (what is known to differ from the published run)."""
+    notes = []
+    for model in dict.fromkeys(r.model for r in rows if r.recipe == "paper"):
+        recipe = get_recipe(model, "paper")
+        if recipe.notes:
+            notes.append(f"* {model}, paper recipe ({recipe.source}): {recipe.notes}.")
+    return ["Paper recipes, what is known about the gaps:", "", *notes, ""] if notes else []
 
 
 def _figure(page: str) -> str:
