@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._checks import bad_value, check_choice, check_int
-from .splits import Split, _check_window, _class_name, _labelled_gt, _make, _near
+from .splits import Split, _check_window, _class_name, _labelled_gt, _make, _near, tiles
 
 ON_MISSING = ("error", "drop")
 
@@ -39,16 +39,8 @@ def tile_folds(
     gt = _labelled_gt(gt)
     block = check_int("block_size", block_size, minimum=1)
     k = check_int("folds", folds, minimum=2)
-    height, width = gt.shape
-    tile_cols = -(-width // block)
-    tile_of_pixel = (np.arange(height)[:, None] // block) * tile_cols + (
-        np.arange(width)[None, :] // block
-    )
-    n_tiles = int(tile_of_pixel.max()) + 1
-    num_classes = int(gt.max())
-    labelled = gt > 0
-    tile_counts = np.zeros((n_tiles, num_classes), dtype=np.int64)
-    np.add.at(tile_counts, (tile_of_pixel[labelled], gt[labelled] - 1), 1)
+    tile_of_pixel, tile_counts = tiles(gt, block)
+    n_tiles, num_classes = tile_counts.shape
     holding = np.flatnonzero(tile_counts.sum(axis=1))
     if k > holding.size:
         raise bad_value(

@@ -204,18 +204,10 @@ def block_split(
     fraction = check_fraction("train_fraction", train_fraction)
     window = _check_window(window)
     rng = np.random.default_rng(seed)
-    num_classes = int(gt.max())
 
-    height, width = gt.shape
-    tile_rows, tile_cols = -(-height // block), -(-width // block)
-    tile_of_pixel = (np.arange(height)[:, None] // block) * tile_cols + (
-        np.arange(width)[None, :] // block
-    )
-    n_tiles = tile_rows * tile_cols
-    # tile_counts[t, c]: labelled pixels of class c + 1 in tile t
+    tile_of_pixel, tile_counts = tiles(gt, block)
+    n_tiles = len(tile_counts)
     labelled = gt > 0
-    tile_counts = np.zeros((n_tiles, num_classes), dtype=np.int64)
-    np.add.at(tile_counts, (tile_of_pixel[labelled], gt[labelled] - 1), 1)
     class_totals = tile_counts.sum(axis=0)
 
     chosen = np.zeros(n_tiles, dtype=bool)
@@ -431,6 +423,20 @@ def window_overlap(train_mask: np.ndarray, test_mask: np.ndarray, window: int) -
         return float("nan")
     touched = _near(train, window) & test
     return float(touched.sum()) / n_test
+
+
+def tiles(gt: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tile of every pixel (row-major index of its block × block tile) and the labelled
+    pixels of each class in each tile (``counts[t, c]``: class c + 1 in tile t)."""
+    height, width = gt.shape
+    tile_rows, tile_cols = -(-height // block), -(-width // block)
+    tile_of_pixel = (np.arange(height)[:, None] // block) * tile_cols + (
+        np.arange(width)[None, :] // block
+    )
+    labelled = gt > 0
+    counts = np.zeros((tile_rows * tile_cols, int(gt.max())), dtype=np.int64)
+    np.add.at(counts, (tile_of_pixel[labelled], gt[labelled] - 1), 1)
+    return tile_of_pixel, counts
 
 
 def _near(mask: np.ndarray, window: int) -> np.ndarray:
