@@ -104,13 +104,19 @@ class ExperimentConfig:
         choices=RECIPES,
     )
     # -- spectral transform (default: the recipe's)
-    pca: int | None = setting(None, "PCA components (0: no PCA, all bands)", parse=_pca)
-    whiten: bool | None = setting(None, "whiten the PCA components")
+    pca: int | None = setting(
+        None, "PCA components (0: no PCA, all bands; default: the recipe's)", parse=_pca
+    )
+    whiten: bool | None = setting(None, "whiten the PCA components (default: the recipe's)")
     scaling: str | None = setting(
-        None, "before the PCA: none, standard (per band), minmax (whole cube)", choices=SCALINGS
+        None,
+        "before the PCA: none, standard (per band), minmax (whole cube); default: the recipe's",
+        choices=SCALINGS,
     )
     pca_fit: str | None = setting(
-        None, "fit the PCA on the whole scene (paper) or on training pixels", choices=PCA_FITS
+        None,
+        "fit the PCA on the whole scene or on training pixels (default: the recipe's)",
+        choices=PCA_FITS,
     )
     window: int | None = setting(
         None, "patch side (default: the model's own; 25 HybridSN, 13 SSFTT, 5 Hamida3D, 1 Hu1D)"
@@ -119,17 +125,22 @@ class ExperimentConfig:
         None, "further constructor arguments of the network (or the SVM's grids)", cli=False
     )
     # -- training (default: the recipe's)
-    optimizer: str | None = setting(None, "adam or sgd (no momentum)", choices=OPTIMIZERS)
-    lr: float | None = setting(None, "learning rate")
-    weight_decay: float | None = setting(None, "weight decay")
-    batch_size: int | None = setting(None, "pixels per batch")
-    epochs: int | None = setting(None, "training epochs")
+    optimizer: str | None = setting(
+        None, "adam or sgd (no momentum; default: the recipe's)", choices=OPTIMIZERS
+    )
+    lr: float | None = setting(None, "learning rate (default: the recipe's)")
+    weight_decay: float | None = setting(None, "weight decay (default: the recipe's)")
+    batch_size: int | None = setting(None, "pixels per batch (default: the recipe's)")
+    epochs: int | None = setting(None, "training epochs (default: the recipe's)")
     schedule: str | None = setting(
-        None, "none, or plateau: lr / 10 when the training loss stalls", choices=SCHEDULES
+        None,
+        "none, or plateau: lr / 10 when the training loss stalls (default: the recipe's)",
+        choices=SCHEDULES,
     )
     keep: str | None = setting(
         None,
-        "best: the epoch of best validation OA (or lowest training loss); last: the final one",
+        "best: the epoch of best validation OA (or lowest training loss); last: the final one "
+        "(default: the recipe's)",
         choices=KEEPS,
     )
     path: str = setting(
