@@ -141,7 +141,8 @@ def run_benchmark(
     ``settings`` are further :class:`ExperimentConfig` fields shared by all runs (``pca``,
     ``batch_size``, ``device``, and where a ``scene`` name is loaded from: ``data_dir``,
     ``download``, ``gt`` …); the protocol, model, seeds and epochs are the benchmark's. A
-    ``buffer`` setting applies to the ``regions`` protocol only (default: the largest window).
+    ``buffer`` setting applies to the ``regions`` and ``cv5`` protocols only (default: the
+    largest window).
     Every argument is checked before the first run.
     """
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
@@ -188,9 +189,9 @@ def run_benchmark(
         first_run = folder if config.runs == 1 else folder / "seed0"
         summary = result["summary"]
         cost = _cost(model, first_run, summary)
-        published = get_recipe(model, "paper").published.get(protocol, "")
-        if label == "common":
-            published = ""
+        published = "" if label == "common" else get_recipe(model, "paper").published.get(
+            protocol, ""
+        )
         rows.append(
             BenchmarkRow(
                 protocol, model, label, published, config.window, summary, cost, folder, first_run
@@ -202,7 +203,6 @@ def run_benchmark(
         "epochs": epochs,
         "models": model_names,
         "protocols": protocol_names,
-        "recipes": list(seeds),
     }
     write_report(out, rows, scene, {**meta, "settings": settings})
     return rows

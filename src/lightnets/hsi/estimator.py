@@ -204,7 +204,11 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     def classifier_arguments(self, n_bands: int, n_classes: int) -> dict[str, Any]:
         """The constructor arguments :meth:`fit` gives the network for a cube of ``n_bands``
         bands and ``n_classes`` classes (for the SVM: its search grid and folds)."""
-        settings = self._settings()
+        return self._arguments(self._settings(), n_bands, n_classes)
+
+    def _arguments(
+        self, settings: Mapping[str, Any], n_bands: int, n_classes: int
+    ) -> dict[str, Any]:
         if self.model == SVM:
             svm = _svm(self._model_kwargs(), self.random_state)
             return {"c_grid": list(svm.c_grid), "gamma_grid": list(svm.gamma_grid),
@@ -273,7 +277,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             svm = _svm(self._model_kwargs(), self.random_state)
         else:
             torch.manual_seed(self.random_state)
-            kwargs = self.classifier_arguments(cube.shape[2], k)
+            kwargs = self._arguments(settings, cube.shape[2], k)
             network = _network(self.model, kwargs)
             window = int(network.window)
         transform.fit(cube, None if settings["pca_fit"] == "scene" else train)
