@@ -28,6 +28,7 @@ from .engine import BATCHINGS
 from .preprocessing import SCALINGS
 from .recipes import KEEPS, OPTIMIZERS, RECIPE_SETTINGS, RECIPES, SCHEDULES
 from .training import FitConfig
+from .transfer import INIT_TRANSFORMS
 
 SVM = "svm"
 SPLITS = ("random", "per-class", "blocks", "regions", "masks", "spatial-cv")
@@ -44,6 +45,9 @@ ESTIMATOR_SETTINGS = (
     "class_weights",
     "device",
     "model_kwargs",
+    "init_from",
+    "init_transform",
+    "freeze_features",
 )
 
 
@@ -124,6 +128,22 @@ class ExperimentConfig:
     model_kwargs: dict[str, Any] | None = setting(
         None, "further constructor arguments of the network (or the SVM's grids)", cli=False
     )
+    # -- fine-tuning
+    init_from: str | None = setting(
+        None,
+        "fine-tune from a trained network's file (a run's model.pt): its architecture and "
+        "weights, a new classifier layer when the classes differ",
+        metavar="FILE",
+    )
+    init_transform: str = setting(
+        "source",
+        "with --init-from: source: its fitted spectral transform (same band count); refit: the "
+        "recipe's fitted on this cube with the same number of components (another sensor)",
+        choices=INIT_TRANSFORMS,
+    )
+    freeze_features: bool = setting(
+        False, "with --init-from: train the classifier layer only, the rest frozen"
+    )
     # -- training (default: the recipe's)
     optimizer: str | None = setting(
         None, "adam or sgd (no momentum; default: the recipe's)", choices=OPTIMIZERS
@@ -195,6 +215,12 @@ class ExperimentConfig:
                 raise bad_value(name, "a mask file with split='masks'", None)
             if self.split != "masks" and value is not None:
                 raise bad_value("split", f"'masks' when {name} is given", self.split)
+        check_choice("init_transform", self.init_transform, INIT_TRANSFORMS)
+        if self.freeze_features and self.init_from is None:
+            raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
+        if self.init_from is not None and self.model == SVM:
+            raise bad_value("init_from", "None for the SVM (a network's file fine-tunes a network)",
+                            self.init_from)
         resolve_device(self.device)  # a device that is not here fails before any work
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)

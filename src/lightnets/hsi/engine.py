@@ -86,6 +86,7 @@ from torch import Tensor, nn
 
 from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
+from .transfer import hold_frozen_norms
 
 __all__ = [
     "as_cube",
@@ -559,6 +560,7 @@ def train_pixel_epoch(
         grouped = [[idx] for idx in random_batches(len(pos), batch_size, generator)]
     seed = int(torch.randint(2**62, (1,), generator=generator))
     model.train()
+    hold_frozen_norms(model)
     total = 0.0
     with _seeded_rng(dev, seed):
         for batch_groups in grouped:

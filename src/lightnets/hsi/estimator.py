@@ -32,7 +32,7 @@ from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
 from ..models import create_model, list_models
 from ..runs import load_torch, save_torch
-from . import engine, recipes
+from . import engine, recipes, transfer
 from .config import BATCHINGS, PATHS, PCA_FITS, SVM
 from .metrics import classification_metrics
 from .preprocessing import SCALINGS, SpectralTransform
@@ -42,6 +42,8 @@ from .training import FitConfig, fit
 
 FORMAT = "lightnets-hsi-classifier"
 FORMAT_VERSION = 2
+# The recipe settings that describe the fitted spectral transform.
+TRANSFORM_SETTINGS = ("pca", "whiten", "scaling", "pca_fit")
 
 
 @dataclass
@@ -99,7 +101,12 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     lowest training loss, or the best validation OA with ``fit(..., val_mask=...)``;
     ``last``), ``batching`` (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
     (``scene``: one convolution pass per region; ``patch``: window by window, the reference),
-    ``class_weights``, ``device``. ``verbose`` shows a progress bar. The parameters are the
+    ``class_weights``, ``device``. Fine-tuning (:mod:`lightnets.hsi.transfer`): ``init_from``, a
+    network classifier's file whose architecture and weights the new network starts from (its
+    classifier layer replaced when the classes differ), ``init_transform`` (``"source"``: its
+    fitted spectral transform; ``"refit"``: the recipe's, fitted on the new cube with the same
+    number of components, for another sensor) and ``freeze_features`` (train the classifier
+    layer only). ``verbose`` shows a progress bar. The parameters are the
     settings of :class:`~lightnets.hsi.config.ExperimentConfig` of the same names
     (``random_state`` is its ``seed``).
 
@@ -107,7 +114,8 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     1..K), ``class_names_``, ``n_bands_in_``, ``window_``, ``transform_``, ``network_`` or
     ``svm_``, ``history_`` (per-epoch loss), ``best_epoch_``, ``train_seconds_`` (the training
     alone, summed over resumed sessions) and ``fit_seconds_`` (transform and training, the
-    same way).
+    same way); with ``init_from``, ``head_replaced_`` (whether the classifier layer started
+    fresh).
     """
 
     def __init__(
@@ -133,6 +141,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         device: str | None = None,
         random_state: int = 0,
         model_kwargs: Mapping[str, Any] | None = None,
+        init_from: str | os.PathLike | None = None,
+        init_transform: str = "source",
+        freeze_features: bool = False,
         verbose: bool = False,
     ) -> None:
         self.model = model
@@ -155,6 +166,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.model_kwargs = model_kwargs
+        self.init_from = init_from
+        self.init_transform = init_transform
+        self.freeze_features = freeze_features
         self.verbose = verbose
 
     # -- fitting -------------------------------------------------------------------------------
@@ -174,6 +188,11 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         resolve_device(self.device)
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
+        check_choice("init_transform", self.init_transform, transfer.INIT_TRANSFORMS)
+        if not isinstance(self.freeze_features, bool):
+            raise bad_value("freeze_features", "True or False", self.freeze_features)
+        if self.freeze_features and self.init_from is None:
+            raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
         if self.model != SVM:
             check_choice("batching", self.batching, BATCHINGS)
             check_choice("path", self.path, PATHS)
@@ -262,6 +281,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
                 f"training pixels of every class 1..{k}",
                 f"none of {', '.join(missing)}",
             )
+        source = self._source(settings, cube.shape[2])
         tic = time.perf_counter()
         transform = SpectralTransform(
             settings["pca"] or None,
@@ -277,10 +297,21 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             svm = _svm(self._model_kwargs(), self.random_state)
         else:
             torch.manual_seed(self.random_state)
-            kwargs = self._arguments(settings, cube.shape[2], k)
+            if source is None:
+                kwargs = self._arguments(settings, cube.shape[2], k)
+            else:  # the source's architecture, with this data's classes
+                kwargs = {**source.network_kwargs_, "num_classes": k}
             network = _network(self.model, kwargs)
             window = int(network.window)
-        transform.fit(cube, None if settings["pca_fit"] == "scene" else train)
+            if source is not None:
+                self.head_replaced_ = transfer.init_network(network, source, names)
+            if self.freeze_features:
+                transfer.freeze_features(network)
+        if source is not None and self.init_transform == "source":
+            transform = SpectralTransform.from_state_dict(source.transform_.state_dict())
+            settings.update({k: source.settings_[k] for k in TRANSFORM_SETTINGS})
+        else:
+            transform.fit(cube, None if settings["pca_fit"] == "scene" else train)
         reduced = transform.transform(cube).transpose(2, 0, 1)  # bands × H × W for the engine
         positions, labels = _pixels(train, gt)
         self.history_: list[dict[str, float]] = []
@@ -317,6 +348,21 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         self.n_bands_in_ = int(cube.shape[2])
         self.fit_seconds_ = time.perf_counter() - tic
         return self
+
+    def _source(self, settings: Mapping[str, Any], n_bands: int) -> HSIClassifier | None:
+        """The classifier of ``init_from``, checked against this fit (None without one)."""
+        if self.init_from is None:
+            return None
+        source = HSIClassifier.load(self.init_from, argument="init_from")
+        transfer.check_source(
+            source,
+            self.init_from,
+            model=self.model,
+            settings=settings,
+            init_transform=self.init_transform,
+            n_bands=n_bands,
+        )
+        return source
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -527,13 +573,16 @@ def _svm(kwargs: Mapping[str, Any] | None, seed: int) -> SpectralSVM:
 
 
 def _plain(value: Any) -> Any:
-    """Tuples as lists, numpy scalars as numbers: what ``weights_only`` loading accepts."""
+    """Tuples as lists, numpy scalars as numbers, paths as strings: what ``weights_only``
+    loading accepts."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     return value
 
 
