@@ -132,6 +132,42 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def section(root: Path = RESULTS) -> list[str]:
+    """A table per model of ``root``: every candidate's validation OA and final training loss,
+    and the chosen one's test OA over the seeds, from the records alone."""
+    lines = []
+    for folder in sorted(p for p in root.glob("*") if (p / "selection").is_dir()):
+        picks = [json.loads(p.read_text()) for p in sorted((folder / "selection").glob("*.json"))]
+        tests = [json.loads(p.read_text()) for p in sorted((folder / "test").glob("seed*.json"))]
+        if not picks:
+            continue
+        chosen = max(picks, key=lambda r: r["val_oa"])["candidate"]
+        lines += [
+            f"{folder.name}: seed 0's 10 % split, {picks[0]['train_pixels']} training and "
+            f"{picks[0]['val_pixels']} validation pixels:",
+            "",
+            "| candidate (changes to the paper recipe) | validation OA % | final training loss "
+            "| train s |",
+            "|---|--:|--:|--:|",
+        ]
+        for r in sorted(picks, key=lambda r: -r["val_oa"]):
+            changes = ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "none"
+            lines.append(
+                f"| {r['candidate']} ({changes}) | {r['val_oa'] * 100:.2f} | "
+                f"{r['final_loss']:.3f} | {r['train_seconds']:.0f} |"
+            )
+        oa = np.array([r["oa"] for r in tests if r["candidate"] == chosen]) * 100
+        if len(oa):
+            lines += [
+                "",
+                f"Chosen: *{chosen}*; on the test pixels of seeds 0–{len(oa) - 1} (all training "
+                f"pixels): OA {oa.mean():.2f} ± {oa.std():.2f} % "
+                f"({', '.join(f'{v:.2f}' for v in oa)}).",
+            ]
+        lines.append("")
+    return lines
+
+
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name).strip("-")
 
