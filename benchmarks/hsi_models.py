@@ -27,7 +27,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from lightnets.hsi.benchmark import MODELS, PROTOCOLS, BenchmarkRow, run_benchmark
+from lightnets.hsi.benchmark import (
+    MODELS,
+    PROTOCOLS,
+    BenchmarkRow,
+    parse_recipes,
+    run_benchmark,
+    table_plan,
+)
 from lightnets.hsi.benchmark_report import markdown_table
 from lightnets.hsi.recipes import get_recipe
 from lightnets.runs import atomic_write_bytes, environment_info
@@ -54,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --out")
     parser.add_argument("--buffer", type=int, default=None,
                         help="regions buffer (default: the largest window of --models)")
+    parser.add_argument("--only-finished", action="store_true",
+                        help="train nothing: the table of the finished rows, the others named")
+    parser.add_argument("--sections", default="",
+                        help="further sections from other kept records: select "
+                             "(benchmarks/hsi_select.py), transfer (benchmarks/hsi_transfer.py)")
     args = parser.parse_args(argv)
 
     rows = run_benchmark(
@@ -66,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         recipes=args.recipes,
         settings={"device": args.device, "buffer": args.buffer, "data_dir": args.data_dir},
         resume=args.resume,
+        only_finished=args.only_finished,
     )
     docs = Path(args.docs)
     figure = _figure(args.page)
@@ -118,13 +131,42 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "metrics are kept in `benchmarks/results/hsi_models/runs/<protocol>/<model>/` "
             "(`<model>-paper/` for the paper recipe).",
             "",
-            *_missing(rows),
+            *_missing(rows, args),
             markdown_table(rows),
             *_recipe_notes(rows),
             f"![maps of the first seed](figures/{_figure(args.page)})",
             "",
+            *_sections(args),
         ]
     )
+
+
+def _sections(args: argparse.Namespace) -> list[str]:
+    """The sections of ``--sections``, each built from its own script's kept records."""
+    lines = []
+    for name in [s for s in args.sections.split(",") if s]:
+        if name == "select":
+            import hsi_select
+
+            lines += [
+                "## Hu1D and Hamida3D trained to convergence: the training chosen on "
+                "validation pixels",
+                "",
+                "DeepHyperX's training of the two baselines (their `paper` recipe above) "
+                "stops far from convergence here. `benchmarks/hsi_select.py` tries a few "
+                "trainings of the same network and picks one by validation OA alone (a "
+                "quarter of seed 0's training pixels held out), then scores the pick on the "
+                "test pixels of 5 seeds:",
+                "",
+                *hsi_select.section(),
+            ]
+        elif name == "transfer":
+            import hsi_transfer
+
+            lines += ["## Transfer learning", "", *hsi_transfer.section(docs=Path(args.docs))]
+        else:
+            raise SystemExit(f"--sections: expected select or transfer, got {name!r}")
+    return lines
 
 
 def _recipe_notes(rows: list[BenchmarkRow]) -> list[str]:
@@ -142,12 +184,23 @@ def _figure(page: str) -> str:
     return Path(page).stem.replace("-", "_") + "_maps.png"
 
 
-def _missing(rows: list[BenchmarkRow]) -> list[str]:
-    """A line naming the benchmark's models that this table lacks (none: no line)."""
+def _missing(rows: list[BenchmarkRow], args: argparse.Namespace) -> list[str]:
+    """A line naming the benchmark's models, and the asked rows, that this table lacks."""
+    lines = []
     models = [m for m in MODELS if m not in {r.model for r in rows}]
-    if not models:
-        return []
-    return [f"Not in this table yet: {', '.join(models)}.", ""]
+    if models:
+        lines.append(f"Not in this table yet: {', '.join(models)}.")
+    have = {(r.protocol, r.model, r.recipe) for r in rows}
+    plan = table_plan(args.models.split(","), parse_recipes(args.recipes, args.runs))
+    absent = [
+        f"{p} · {m} · {label}"
+        for p in args.protocols.split(",")
+        for m, label, _, _ in plan
+        if (p, m, label) not in have and m in {r.model for r in rows}
+    ]
+    if absent:
+        lines.append(f"Rows still to run: {'; '.join(absent)}.")
+    return [*lines, ""] if lines else []
 
 
 def _provenance(rows: list[BenchmarkRow]) -> str:

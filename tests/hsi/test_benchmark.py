@@ -89,6 +89,16 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     assert sum("already complete" in line for line in logs) == 8  # 4 pairs × 2 seeds
     assert [r.summary["oa"]["mean"] for r in again] == [r.summary["oa"]["mean"] for r in rows]
 
+    # only_finished trains nothing: a row with a run missing is left out, the others kept
+    (tmp_path / "runs" / "regions" / "svm" / "seed1" / "metrics.json").unlink()
+    logs.clear()
+    kept = run_benchmark(
+        scene, tmp_path, settings=SETTINGS, only_finished=True, **{**kwargs, "log": logs.append}
+    )
+    assert [(r.protocol, r.model) for r in kept] == [p for p in pairs if p != ("regions", "svm")]
+    assert sum("left out of the table" in line for line in logs) == 1
+    assert not (tmp_path / "runs" / "regions" / "svm" / "seed1" / "metrics.json").exists()
+
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
@@ -186,16 +196,16 @@ def test_both_recipes_give_a_row_each_with_the_published_figure(
 
 
 def test_a_model_whose_paper_recipe_is_the_common_one_gets_one_row() -> None:
-    from lightnets.hsi.benchmark import _rows_to_run, parse_recipes
+    from lightnets.hsi.benchmark import parse_recipes, table_plan
 
     seeds = parse_recipes("common:3,paper:5", 1)
     assert seeds == {"common": 3, "paper": 5}
-    assert _rows_to_run(["hybridsn", "ssftt"], seeds) == [
+    assert table_plan(["hybridsn", "ssftt"], seeds) == [
         ("hybridsn", "common = paper", "common", 3),
         ("ssftt", "common", "common", 3),
         ("ssftt", "paper", "paper", 5),
     ]
-    assert _rows_to_run(["hybridsn"], {"paper": 5}) == [
+    assert table_plan(["hybridsn"], {"paper": 5}) == [
         ("hybridsn", "paper (= common)", "common", 5)
     ]
     for bad in ("common,common", "mine", "paper:x"):
@@ -230,15 +240,15 @@ def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) ->
     from lightnets.hsi.benchmark_report import BenchmarkRow, markdown_table
     from lightnets.hsi.costs import PixelCost
 
-    def row(model: str, scores: list[float]) -> BenchmarkRow:
-        folder = tmp_path / model
+    def row(model: str, scores: list[float], recipe: str = "common") -> BenchmarkRow:
+        folder = tmp_path / f"{model}-{recipe}"
         for i, oa in enumerate(scores):
             (folder / f"seed{i}").mkdir(parents=True)
             (folder / f"seed{i}" / "metrics.json").write_text(json.dumps({"oa": oa}))
         stat = {"mean": sum(scores) / len(scores), "std": 0.0, "n": len(scores)}
         summary = {k: stat for k in ("oa", "aa", "kappa", "train_seconds", "map_seconds",
                                      "wall_seconds", "overlap", "train_pixels", "test_pixels")}
-        return BenchmarkRow("cv5", model, "common", "", 1, summary, PixelCost(1, 1, None),
+        return BenchmarkRow("cv5", model, recipe, "", 1, summary, PixelCost(1, 1, None),
                             folder, folder / "seed0")
 
     rows = [row("svm", [0.40, 0.50, 0.45, 0.60, 0.55]), row("hu1d", [0.50, 0.55, 0.60, 0.70,
@@ -248,3 +258,8 @@ def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) ->
     line = next(li for li in page.splitlines() if li.startswith("| hu1d | common | +"))
     assert line.startswith("| hu1d | common | +9.40 |") and line.endswith("| 0.0625 |")
     assert "Paired over" not in markdown_table([r for r in rows if r.model == "hu1d"])
+    # with two SVM rows, the stronger one is the bar
+    stronger = row("svm", [0.45, 0.56, 0.50, 0.64, 0.61], recipe="paper")
+    page = markdown_table([rows[0], stronger, rows[1]])
+    assert "against the spectral SVM (paper recipe)" in page
+    assert "| hu1d | common | +4.20 |" in page and "| svm | common | -5.20 |" in page

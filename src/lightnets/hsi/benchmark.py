@@ -99,7 +99,7 @@ def parse_recipes(value: str | Sequence[str], runs: int) -> dict[str, int]:
     return parsed
 
 
-def _rows_to_run(
+def table_plan(
     models: Sequence[str], recipes: Mapping[str, int]
 ) -> list[tuple[str, str, str, int]]:
     """(model, label, recipe run, seeds) per table row. A model whose paper recipe trains as
@@ -128,6 +128,7 @@ def run_benchmark(
     recipes: str | Sequence[str] = ("common",),
     settings: Mapping[str, Any] | None = None,
     resume: bool = False,
+    only_finished: bool = False,
     progress: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[BenchmarkRow]:
@@ -142,7 +143,8 @@ def run_benchmark(
     ``batch_size``, ``device``, and where a ``scene`` name is loaded from: ``data_dir``,
     ``download``, ``gt`` …); the protocol, model, seeds and epochs are the benchmark's. A
     ``buffer`` setting applies to the ``regions`` and ``cv5`` protocols only (default: the
-    largest window).
+    largest window). ``only_finished`` trains nothing: a row whose runs are not all finished
+    in ``out`` is left out of the table (and logged).
     Every argument is checked before the first run.
     """
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
@@ -154,7 +156,7 @@ def run_benchmark(
     clash = sorted(set(settings) & _FIXED)
     if clash:
         raise bad_value(clash[0], "no value: the benchmark sets it", settings[clash[0]])
-    plan = _rows_to_run(model_names, seeds)
+    plan = table_plan(model_names, seeds)
     configs = {
         (p, m, label): ExperimentConfig(
             scene=scene if isinstance(scene, str) else scene.name,
@@ -183,6 +185,9 @@ def run_benchmark(
         log(f"== {protocol} · {model} · {label} ({config.runs} run(s), window {config.window})")
         name = model if config.recipe == "common" else f"{model}-paper"
         folder = out / "runs" / protocol / name
+        if only_finished and not finished(folder, config.runs):
+            log(f"   not finished in {folder}: left out of the table")
+            continue
         result = run_experiment(
             config, folder, scene=scene, resume=resume, progress=progress, log=log
         )
@@ -206,6 +211,13 @@ def run_benchmark(
     }
     write_report(out, rows, scene, {**meta, "settings": settings})
     return rows
+
+
+def finished(folder: Path, runs: int) -> bool:
+    """Whether every run of an experiment folder has its metrics (``runs`` seeds or folds)."""
+    if runs == 1:
+        return (folder / "metrics.json").is_file()
+    return all((folder / f"seed{i}" / "metrics.json").is_file() for i in range(runs))
 
 
 def _cost(model: str, first_run: Path, summary: dict[str, Any]) -> PixelCost:

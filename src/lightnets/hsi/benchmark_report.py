@@ -150,13 +150,14 @@ def fold_scores(row: BenchmarkRow) -> list[float]:
 
 
 def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
-    """For a protocol whose runs are folds: every row against the first SVM row, paired over
+    """For a protocol whose runs are folds: every row against the best SVM row, paired over
     the folds (mean OA difference, paired t-test and Wilcoxon p); no lines otherwise."""
     if not group or not group[0].protocol.startswith("cv"):
         return []
-    floor = next((r for r in group if r.model == "svm"), None)
-    if floor is None:
+    svms = [r for r in group if r.model == "svm"]
+    if not svms:
         return []
+    floor = max(svms, key=lambda r: r.summary["oa"]["mean"])  # the stronger SVM: the harder bar
     base = fold_scores(floor)
     lines = [
         f"Paired over the {len(base)} folds against the spectral SVM ({floor.recipe} recipe): "
