@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buffer", type=int, default=None,
                         help="regions buffer (default: the largest window of --models)")
     parser.add_argument("--only-finished", action="store_true",
-                        help="train nothing: the table of the finished rows, the others named")
+                        help="train nothing: each row with its finished seeds (every fold), "
+                             "the others named")
     parser.add_argument("--sections", default="",
                         help="further sections from other kept records: select "
                              "(benchmarks/hsi_select.py), transfer (benchmarks/hsi_transfer.py)")

@@ -100,6 +100,18 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     assert not (tmp_path / "runs" / "regions" / "svm" / "seed1" / "metrics.json").exists()
 
 
+def test_finished_runs_counts_the_finished_seeds_from_the_first(tmp_path: Path) -> None:
+    from lightnets.hsi.benchmark import finished_runs
+
+    for seed in (0, 1, 3):
+        (tmp_path / f"seed{seed}").mkdir()
+        (tmp_path / f"seed{seed}" / "metrics.json").write_text("{}")
+    assert finished_runs(tmp_path, 5) == 2  # seed 2 is missing: seeds 0 and 1
+    assert finished_runs(tmp_path, 1) == 0  # one run lives in the folder itself
+    (tmp_path / "metrics.json").write_text("{}")
+    assert finished_runs(tmp_path, 1) == 1
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

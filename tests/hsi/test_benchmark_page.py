@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from argparse import Namespace
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +34,11 @@ def test_page_names_its_runs_machine_dates_and_missing_rows(
     provenance = page._provenance(rows)
     assert provenance.startswith(f"Runs: 2 on {cpu_name()} (")
     assert f", on {today} (UTC)." in provenance
-    (missing, blank) = page._missing(rows)
+    asked = Namespace(models="svm", protocols="paper30", recipes="common", runs=2)
+    (missing, blank) = page._missing(rows, asked)
     assert blank == "" and missing.startswith("Not in this table yet: hu1d, hamida3d, ")
     assert all(m in missing for m in MODELS if m != "svm") and "svm" not in missing
-    assert page._missing([replace(rows[0], model=m) for m in MODELS]) == []
+    assert page._missing([replace(rows[0], model=m) for m in MODELS], asked) == []
+    both = Namespace(models="svm", protocols="paper30", recipes="common,paper", runs=2)
+    lines = page._missing([replace(rows[0], model=m) for m in MODELS], both)
+    assert lines == ["Rows still to run: paper30 · svm · paper.", ""]

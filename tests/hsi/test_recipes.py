@@ -30,6 +30,7 @@ def test_every_model_has_a_paper_recipe_with_its_source() -> None:
         assert recipe.source, model
         assert set(recipe.settings()) == set(RECIPE_SETTINGS)
     assert PAPER["ssftt"].batch_size == 64 and PAPER["ssftt"].keep == "last"
+    assert PAPER["ssftt"].path == "patch" and COMMON.path == "scene"
     assert PAPER["hamida3d"].optimizer == "sgd" and PAPER["hamida3d"].weight_decay == 5e-4
     assert PAPER["svm"].pca == 0 and PAPER["hu1d"].scaling == "minmax"
     assert get_recipe("ssftt", "common") is COMMON
@@ -41,6 +42,10 @@ def test_given_settings_override_the_recipe() -> None:
     config = ExperimentConfig(model="ssftt", recipe="paper", epochs=7)
     assert (config.batch_size, config.epochs, config.keep, config.window) == (64, 7, "last", 13)
     assert ExperimentConfig(model="ssftt").batch_size == 256  # the common recipe
+    assert ExperimentConfig(model="ssftt", recipe="paper").path == "patch"
+    assert ExperimentConfig(model="ssftt", recipe="paper", path="scene").path == "scene"
+    with pytest.raises(ValueError, match=r"^path: expected one of 'scene', 'patch', got 'tile'"):
+        ExperimentConfig(model="ssftt", path="tile")
 
 
 def test_an_unknown_recipe_names_the_known_ones() -> None:

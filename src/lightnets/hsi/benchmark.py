@@ -143,8 +143,10 @@ def run_benchmark(
     ``batch_size``, ``device``, and where a ``scene`` name is loaded from: ``data_dir``,
     ``download``, ``gt`` …); the protocol, model, seeds and epochs are the benchmark's. A
     ``buffer`` setting applies to the ``regions`` and ``cv5`` protocols only (default: the
-    largest window). ``only_finished`` trains nothing: a row whose runs are not all finished
-    in ``out`` is left out of the table (and logged).
+    largest window). ``only_finished`` trains nothing: a row takes the runs finished in
+    ``out`` (seeds 0, 1, … as far as they go, at least 2 when several are asked for; every
+    fold of a cross-validation), and a row without them is left out of the table (and
+    logged).
     Every argument is checked before the first run.
     """
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
@@ -185,9 +187,13 @@ def run_benchmark(
         log(f"== {protocol} · {model} · {label} ({config.runs} run(s), window {config.window})")
         name = model if config.recipe == "common" else f"{model}-paper"
         folder = out / "runs" / protocol / name
-        if only_finished and not finished(folder, config.runs):
-            log(f"   not finished in {folder}: left out of the table")
-            continue
+        if only_finished:
+            done = finished_runs(folder, config.runs)
+            # a row takes its finished seeds (at least 2 of several); folds must all be there
+            if done < min(config.runs, 2) or (config.split == "spatial-cv" and done < config.runs):
+                log(f"   not finished in {folder}: left out of the table")
+                continue
+            config = replace(config, runs=done)
         result = run_experiment(
             config, folder, scene=scene, resume=resume, progress=progress, log=log
         )
@@ -213,11 +219,15 @@ def run_benchmark(
     return rows
 
 
-def finished(folder: Path, runs: int) -> bool:
-    """Whether every run of an experiment folder has its metrics (``runs`` seeds or folds)."""
+def finished_runs(folder: Path, runs: int) -> int:
+    """How many of an experiment folder's ``runs`` runs, counted from the first, have their
+    metrics."""
     if runs == 1:
-        return (folder / "metrics.json").is_file()
-    return all((folder / f"seed{i}" / "metrics.json").is_file() for i in range(runs))
+        return int((folder / "metrics.json").is_file())
+    done = 0
+    while done < runs and (folder / f"seed{done}" / "metrics.json").is_file():
+        done += 1
+    return done
 
 
 def _cost(model: str, first_run: Path, summary: dict[str, Any]) -> PixelCost:

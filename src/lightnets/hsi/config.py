@@ -26,14 +26,13 @@ from ..settings import setting
 from . import recipes
 from .engine import BATCHINGS
 from .preprocessing import SCALINGS
-from .recipes import KEEPS, OPTIMIZERS, RECIPE_SETTINGS, RECIPES, SCHEDULES
+from .recipes import KEEPS, OPTIMIZERS, PATHS, RECIPE_SETTINGS, RECIPES, SCHEDULES
 from .training import FitConfig
 from .transfer import INIT_TRANSFORMS
 
 SVM = "svm"
 SPLITS = ("random", "per-class", "blocks", "regions", "masks", "spatial-cv")
 PCA_FITS = ("scene", "train")
-PATHS = ("scene", "patch")
 
 # The settings HSIClassifier takes under the same name (and ``seed`` as ``random_state``).
 ESTIMATOR_SETTINGS = (
@@ -41,7 +40,6 @@ ESTIMATOR_SETTINGS = (
     "recipe",
     *RECIPE_SETTINGS,
     "batching",
-    "path",
     "class_weights",
     "device",
     "model_kwargs",
@@ -163,8 +161,11 @@ class ExperimentConfig:
         "(default: the recipe's)",
         choices=KEEPS,
     )
-    path: str = setting(
-        "scene", "scene: one convolution pass per region; patch: window by window", choices=PATHS
+    path: str | None = setting(
+        None,
+        "scene: one convolution pass per region; patch: window by window (the same gradients "
+        "but for batch-norm statistics; default: the recipe's)",
+        choices=PATHS,
     )
     batching: str = setting(
         "random",
@@ -181,7 +182,6 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         check_choice("split", self.split, SPLITS)
         check_choice("batching", self.batching, BATCHINGS)
-        check_choice("path", self.path, PATHS)
         check_fraction("val_fraction", self.val_fraction)
         check_int("runs", self.runs, minimum=1)
         check_int("folds", self.folds, minimum=2)
@@ -196,6 +196,7 @@ class ExperimentConfig:
         for name, value in recipes.resolve(self.model, self.recipe, vars(self)).items():
             setattr(self, name, value)
         check_choice("pca_fit", self.pca_fit, PCA_FITS)
+        check_choice("path", self.path, PATHS)
         check_choice("scaling", self.scaling, SCALINGS)
         check_int("pca", self.pca, minimum=0)
         FitConfig(  # checks the optimisation settings before any work

@@ -136,7 +136,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         schedule: str | None = None,
         keep: str | None = None,
         batching: str = "random",
-        path: str = "scene",
+        path: str | None = None,
         class_weights: bool = False,
         device: str | None = None,
         random_state: int = 0,
@@ -195,7 +195,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
         if self.model != SVM:
             check_choice("batching", self.batching, BATCHINGS)
-            check_choice("path", self.path, PATHS)
+            check_choice("path", settings["path"], PATHS)
             self._fit_config(settings)  # checks the optimisation settings before any work
         return settings
 
@@ -208,7 +208,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             weight_decay=settings["weight_decay"],
             schedule=settings["schedule"],
             keep=settings["keep"],
-            path=self.path,
+            path=settings["path"],
             batching=self.batching,
             class_weights=self.class_weights,
             seed=self.random_state,
