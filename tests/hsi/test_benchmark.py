@@ -97,6 +97,7 @@ def test_a_short_benchmark_writes_one_table(scene: Scene, tmp_path: Path) -> Non
     )
     assert [(r.protocol, r.model) for r in kept] == [p for p in pairs if p != ("regions", "svm")]
     assert sum("left out of the table" in line for line in logs) == 1
+    assert sum("already complete" in line for line in logs) == 6  # read back, not retrained
     assert not (tmp_path / "runs" / "regions" / "svm" / "seed1" / "metrics.json").exists()
 
 

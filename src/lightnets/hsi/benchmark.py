@@ -194,8 +194,9 @@ def run_benchmark(
                 log(f"   not finished in {folder}: left out of the table")
                 continue
             config = replace(config, runs=done)
-        result = run_experiment(
-            config, folder, scene=scene, resume=resume, progress=progress, log=log
+        result = run_experiment(  # only_finished reads the finished runs back, never trains
+            config, folder, scene=scene, resume=resume or only_finished, progress=progress,
+            log=log,
         )
         first_run = folder if config.runs == 1 else folder / "seed0"
         summary = result["summary"]
