@@ -190,11 +190,11 @@ def section(out: Path = RESULTS) -> list[str]:
             continue
         a = np.array(s) * 100
         if name == FLOOR:
-            lines.append(f"| {name} | {what} | {a.mean():.2f} ± {a.std():.2f} | — | — | — |")
+            lines.append(f"| {name} | {what} | {a.mean():.2f} ± {_sd(a):.2f} | — | — | — |")
             continue
         c = paired_comparison(s, floor)
         lines.append(
-            f"| {name} | {what} | {a.mean():.2f} ± {a.std():.2f} | "
+            f"| {name} | {what} | {a.mean():.2f} ± {_sd(a):.2f} | "
             f"{c['mean_difference'] * 100:+.2f} | {c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
         )
     env = json.loads(next((out / FLOOR).glob("fold*.json")).read_text())["environment"]
@@ -212,6 +212,11 @@ def section(out: Path = RESULTS) -> list[str]:
 def _write(path: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, default=lambda v: np.asarray(v).tolist()) + "\n"
     atomic_write_bytes(path, text.encode())
+
+
+def _sd(values: np.ndarray) -> float:
+    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":

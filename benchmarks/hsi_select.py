@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment_info()
     print(
         f"{args.model}, '{chosen}' (chosen on validation pixels), Indian Pines 10 %, "
-        f"{len(oa)} seeds: OA {oa.mean():.2f} ± {oa.std():.2f} %  "
+        f"{len(oa)} seeds: OA {oa.mean():.2f} ± {_sd(oa):.2f} %  "
         f"[{env['cpu']}, torch {env['torch']}; "
         f"{'python benchmarks/hsi_select.py ' + ' '.join(sys.argv[1:])}]"
     )
@@ -161,7 +161,7 @@ def section(root: Path = RESULTS) -> list[str]:
             lines += [
                 "",
                 f"Chosen: *{chosen}*; on the test pixels of seeds 0–{len(oa) - 1} (all training "
-                f"pixels): OA {oa.mean():.2f} ± {oa.std():.2f} % "
+                f"pixels): OA {oa.mean():.2f} ± {_sd(oa):.2f} % "
                 f"({', '.join(f'{v:.2f}' for v in oa)}).",
             ]
         lines.append("")
@@ -179,6 +179,11 @@ def _same(record: Path, candidate: str) -> bool:
 def _write(path: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, default=lambda v: np.asarray(v).tolist()) + "\n"
     atomic_write_bytes(path, text.encode())
+
+
+def _sd(values: np.ndarray) -> float:
+    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":

@@ -200,9 +200,9 @@ def section(out: Path = RESULTS, docs: Path = Path("docs")) -> list[str]:
         cells = []
         for arm in ARMS:
             a = np.array(oa[arm]) * 100
-            cells.append(f"{a.mean():.2f} ± {a.std():.2f} ({len(a)})" if len(a) else "–")
+            cells.append(f"{a.mean():.2f} ± {_sd(a):.2f} ({len(a)})" if len(a) else "–")
             if len(a):
-                curves[arm].append((n, a.mean(), a.std()))
+                curves[arm].append((n, a.mean(), _sd(a)))
         k = min(len(oa["fine-tuned"]), len(oa["scratch"]))
         test = "–"
         if k >= 2:
@@ -272,6 +272,11 @@ def _figure(curves: dict[str, list[tuple[int, float, float]]], path: Path) -> No
     fig.savefig(tmp)
     plt.close(fig)
     tmp.replace(path)
+
+
+def _sd(values: np.ndarray) -> float:
+    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":
