@@ -28,7 +28,7 @@ from .engine import BATCHINGS
 from .preprocessing import SCALINGS
 from .recipes import KEEPS, OPTIMIZERS, PATHS, RECIPE_SETTINGS, RECIPES, SCHEDULES
 from .training import FitConfig
-from .transfer import INIT_TRANSFORMS
+from .transfer import INIT_TRANSFORMS, check_settings
 
 SVM = "svm"
 SPLITS = ("random", "per-class", "blocks", "regions", "masks", "spatial-cv")
@@ -216,9 +216,7 @@ class ExperimentConfig:
                 raise bad_value(name, "a mask file with split='masks'", None)
             if self.split != "masks" and value is not None:
                 raise bad_value("split", f"'masks' when {name} is given", self.split)
-        check_choice("init_transform", self.init_transform, INIT_TRANSFORMS)
-        if self.freeze_features and self.init_from is None:
-            raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
+        check_settings(self.init_from, self.init_transform, self.freeze_features)
         if self.init_from is not None and self.model == SVM:
             raise bad_value("init_from", "None for the SVM (a network's file fine-tunes a network)",
                             self.init_from)

@@ -188,11 +188,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         resolve_device(self.device)
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
-        check_choice("init_transform", self.init_transform, transfer.INIT_TRANSFORMS)
-        if not isinstance(self.freeze_features, bool):
-            raise bad_value("freeze_features", "True or False", self.freeze_features)
-        if self.freeze_features and self.init_from is None:
-            raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
+        transfer.check_settings(self.init_from, self.init_transform, self.freeze_features)
         if self.model != SVM:
             check_choice("batching", self.batching, BATCHINGS)
             check_choice("path", settings["path"], PATHS)
@@ -283,12 +279,6 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             )
         source = self._source(settings, cube.shape[2])
         tic = time.perf_counter()
-        transform = SpectralTransform(
-            settings["pca"] or None,
-            scaling=settings["scaling"],
-            whiten=settings["whiten"],
-            random_state=self.random_state,
-        )
         # The classifier is built first, so a bad model_kwargs fails before any work.
         svm = network = None
         if self.model == SVM:
@@ -311,7 +301,12 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             transform = SpectralTransform.from_state_dict(source.transform_.state_dict())
             settings.update({k: source.settings_[k] for k in TRANSFORM_SETTINGS})
         else:
-            transform.fit(cube, None if settings["pca_fit"] == "scene" else train)
+            transform = SpectralTransform(
+                settings["pca"] or None,
+                scaling=settings["scaling"],
+                whiten=settings["whiten"],
+                random_state=self.random_state,
+            ).fit(cube, None if settings["pca_fit"] == "scene" else train)
         reduced = transform.transform(cube).transpose(2, 0, 1)  # bands × H × W for the engine
         positions, labels = _pixels(train, gt)
         self.history_: list[dict[str, float]] = []

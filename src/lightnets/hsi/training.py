@@ -28,7 +28,7 @@ from ..devices import resolve_device
 from ..loop import run_epochs
 from . import engine
 from .metrics import overall_accuracy
-from .recipes import KEEPS, OPTIMIZERS, SCHEDULES
+from .recipes import KEEPS, OPTIMIZERS, PATHS, SCHEDULES
 
 
 @dataclass
@@ -59,7 +59,7 @@ class FitConfig:
             raise bad_value("weight_decay", "a number >= 0", self.weight_decay)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("keep", self.keep, KEEPS)
-        check_choice("path", self.path, ("scene", "patch"))
+        check_choice("path", self.path, PATHS)
         if self.batching is not None:
             check_choice("batching", self.batching, engine.BATCHINGS)
         check_int("seed", self.seed, minimum=0)

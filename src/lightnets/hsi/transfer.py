@@ -19,10 +19,19 @@ from typing import Any
 
 from torch import nn
 
-from .._checks import bad_value
+from .._checks import bad_value, check_choice
 
 INIT_TRANSFORMS = ("source", "refit")
 HEAD = "classifier"  # the last layer of every patch model
+
+
+def check_settings(init_from: Any, init_transform: Any, freeze_features: Any) -> None:
+    """The fine-tuning settings, checked alike by ExperimentConfig and HSIClassifier."""
+    check_choice("init_transform", init_transform, INIT_TRANSFORMS)
+    if not isinstance(freeze_features, bool):
+        raise bad_value("freeze_features", "True or False", freeze_features)
+    if freeze_features and init_from is None:
+        raise bad_value("freeze_features", "False without init_from (nothing to keep)", True)
 
 
 def check_source(
