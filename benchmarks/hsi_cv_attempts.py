@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import uniform_filter
 
+from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, spatial_folds
 from lightnets.hsi.metrics import paired_comparison
-from lightnets.runs import atomic_write_bytes, environment_info
+from lightnets.runs import environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_cv_attempts"
 FOLDS, BLOCK, BUFFER = 5, 24, 25
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.resume and record.is_file():
                 continue
             ev, seconds = _fit_score(cube, scene, split, params, members)
-            _write(
+            write_json(
                 record,
                 {
                     "attempt": name,
@@ -190,11 +191,11 @@ def section(out: Path = RESULTS) -> list[str]:
             continue
         a = np.array(s) * 100
         if name == FLOOR:
-            lines.append(f"| {name} | {what} | {a.mean():.2f} ± {_sd(a):.2f} | — | — | — |")
+            lines.append(f"| {name} | {what} | {a.mean():.2f} ± {sample_sd(a):.2f} | — | — | — |")
             continue
         c = paired_comparison(s, floor)
         lines.append(
-            f"| {name} | {what} | {a.mean():.2f} ± {_sd(a):.2f} | "
+            f"| {name} | {what} | {a.mean():.2f} ± {sample_sd(a):.2f} | "
             f"{c['mean_difference'] * 100:+.2f} | {c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
         )
     env = json.loads(next((out / FLOOR).glob("fold*.json")).read_text())["environment"]
@@ -207,16 +208,6 @@ def section(out: Path = RESULTS) -> list[str]:
         "`benchmarks/results/hsi_cv_attempts/`.",
         "",
     ]
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, indent=2, default=lambda v: np.asarray(v).tolist()) + "\n"
-    atomic_write_bytes(path, text.encode())
-
-
-def _sd(values: np.ndarray) -> float:
-    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, stratified_split, with_validation
-from lightnets.runs import atomic_write_bytes, environment_info
+from lightnets.runs import environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_select"
 TRAIN_FRACTION, VAL_FRACTION = 0.1, 0.25
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             clf = HSIClassifier(args.model, recipe="paper", random_state=0, **changes)
             clf.fit(scene, train_mask=held.train)
             val = clf.evaluate(scene, mask=held.val)
-            _write(
+            write_json(
                 record,
                 {
                     "candidate": name,
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             clf.fit(scene, train_mask=split.train)
             ev = clf.evaluate(scene, mask=split.test)
-            _write(
+            write_json(
                 record,
                 {
                     "candidate": chosen,
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     env = environment_info()
     print(
         f"{args.model}, '{chosen}' (chosen on validation pixels), Indian Pines 10 %, "
-        f"{len(oa)} seeds: OA {oa.mean():.2f} ± {_sd(oa):.2f} %  "
+        f"{len(oa)} seeds: OA {oa.mean():.2f} ± {sample_sd(oa):.2f} %  "
         f"[{env['cpu']}, torch {env['torch']}; "
         f"{'python benchmarks/hsi_select.py ' + ' '.join(sys.argv[1:])}]"
     )
@@ -161,7 +162,7 @@ def section(root: Path = RESULTS) -> list[str]:
             lines += [
                 "",
                 f"Chosen: *{chosen}*; on the test pixels of seeds 0–{len(oa) - 1} (all training "
-                f"pixels): OA {oa.mean():.2f} ± {_sd(oa):.2f} % "
+                f"pixels): OA {oa.mean():.2f} ± {sample_sd(oa):.2f} % "
                 f"({', '.join(f'{v:.2f}' for v in oa)}).",
             ]
         lines.append("")
@@ -174,16 +175,6 @@ def _slug(name: str) -> str:
 
 def _same(record: Path, candidate: str) -> bool:
     return json.loads(record.read_text())["candidate"] == candidate
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, indent=2, default=lambda v: np.asarray(v).tolist()) + "\n"
-    atomic_write_bytes(path, text.encode())
-
-
-def _sd(values: np.ndarray) -> float:
-    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":

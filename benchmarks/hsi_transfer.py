@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, fixed_count_split, load_scene
 from lightnets.hsi.metrics import paired_comparison
 from lightnets.runs import atomic_write_bytes, environment_info
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         source = HSIClassifier(MODEL, **settings, random_state=0)
         source.fit(west["cube"], west["gt"], class_names=west["names"])
         source.save(source_file)
-        _write_json(
+        write_json(
             source_record,
             {
                 "classes": west["names"],
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 clf = HSIClassifier(MODEL, **settings, random_state=seed, **extra)
                 clf.fit(east["cube"], east["gt"], split.train, class_names=east["names"])
                 ev = clf.evaluate(east["cube"], east["gt"], mask=split.test)
-                _write_json(
+                write_json(
                     record,
                     {
                         "arm": arm,
@@ -150,18 +151,6 @@ def _half(scene: Any, cols: slice, min_pixels: int) -> dict[str, Any]:
     relabel = np.zeros(len(counts), dtype=np.int64)
     relabel[kept] = np.arange(1, len(kept) + 1)
     return {"cube": cube, "gt": relabel[gt], "names": [scene.class_names[c - 1] for c in kept]}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_bytes(path, (json.dumps(data, indent=2, default=_plain) + "\n").encode())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(type(value).__name__)
 
 
 def _records(out: Path, arm: str, n: int) -> list[dict[str, Any]]:
@@ -203,9 +192,9 @@ def section(out: Path = RESULTS, docs: Path = Path("docs")) -> list[str]:
         cells = []
         for arm in ARMS:
             a = np.array(oa[arm]) * 100
-            cells.append(f"{a.mean():.2f} ± {_sd(a):.2f} ({len(a)})" if len(a) else "–")
+            cells.append(f"{a.mean():.2f} ± {sample_sd(a):.2f} ({len(a)})" if len(a) else "–")
             if len(a):
-                curves[arm].append((n, a.mean(), _sd(a)))
+                curves[arm].append((n, a.mean(), sample_sd(a)))
         k = min(len(oa["fine-tuned"]), len(oa["scratch"]))
         test = "–"
         if k >= 2:
@@ -277,11 +266,6 @@ def _figure(curves: dict[str, list[tuple[int, float, float]]], path: Path) -> No
     fig.savefig(tmp)
     plt.close(fig)
     tmp.replace(path)
-
-
-def _sd(values: np.ndarray) -> float:
-    """The sample standard deviation (ddof=1, as the run summaries), 0 for one value."""
-    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 if __name__ == "__main__":
