@@ -112,6 +112,7 @@ def _cmd_hsi_predict(args: argparse.Namespace) -> int:
     clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
     if args.device is not None:
         clf.set_params(device=args.device)
+    clf.set_params(precision=args.precision)
     cube = read_cube(args.cube, variable=args.variable)
     labels = clf.predict(cube)
     out = Path(args.out)
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cube", required=True, help=".mat, .npy/.npz, ENVI .hdr or GeoTIFF")
     p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
     p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
-    p.add_argument("--device")
+    add_arguments(p, ExperimentConfig, only=("device", "precision"))
     p.set_defaults(func=_cmd_hsi_predict)
 
     p = hsi.add_parser("dropout", help="show why predictions change when dropout is left on")

@@ -288,6 +288,49 @@ def test_an_epoch_is_reproducible_and_leaves_the_global_rng_alone() -> None:
     assert not all(torch.equal(x, y) for x, y in zip(a.parameters(), c.parameters(), strict=True))
 
 
+def test_the_epoch_reports_the_accuracy_of_its_training_logits() -> None:
+    # lr 0 and one batch: the running accuracy is that of the untouched network's logits
+    # (hu1d without dropout: train mode computes what eval mode does).
+    cube, pos, labels = _training_problem()
+    torch.manual_seed(0)
+    model = lightnets.create_model("hu1d", bands=30, num_classes=5, drop_rate=0.0)
+    expected = engine.predict_pixels(model, cube, pos, device="cpu").argmax(1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    stats = engine.train_epoch(model, cube, pos, labels, opt, batch_size=len(pos), device="cpu")
+    assert stats.accuracy == int((expected == labels).sum()) / len(pos)
+    assert 0 < stats.accuracy < 1 and stats.loss > 0
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_callers_autocast_region_changes_no_epoch(precision: str) -> None:
+    # One autocast region around a whole training once froze the forward passes on the
+    # weights of the first step (autocast's cast cache): the epoch must not depend on it.
+    cube, pos, labels = _training_problem()
+    plain, wrapped = _model(window=9), _model(window=9)
+    loss = _epoch(plain, cube, pos, labels, precision=precision)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert _epoch(wrapped, cube, pos, labels, precision=precision) == loss
+    assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), wrapped.parameters(),
+                                                 strict=True))
+
+
+def test_a_bf16_epoch_follows_the_fp32_one() -> None:
+    cube, pos, labels = _training_problem()
+    full, mixed = _model(window=9), _model(window=9)
+    loss32 = _epoch(full, cube, pos, labels)
+    loss16 = _epoch(mixed, cube, pos, labels, precision="bf16")
+    assert loss16 != loss32 and abs(loss16 - loss32) < 0.05 * loss32
+    assert all(p.dtype == torch.float32 for p in mixed.parameters())  # float32 master weights
+    start = torch.cat([p.detach().flatten() for p in _model(window=9).parameters()])
+    step32 = torch.cat([p.detach().flatten() for p in full.parameters()]) - start
+    step16 = torch.cat([p.detach().flatten() for p in mixed.parameters()]) - start
+    assert float(step32 @ step16 / (step32.norm() * step16.norm())) > 0.9  # one direction
+    logits = engine.predict_scene(mixed, cube, precision="bf16", device="cpu")
+    reference = engine.predict_scene(mixed, cube, device="cpu")
+    assert logits.dtype == torch.float32
+    assert (logits.argmax(0) == reference.argmax(0)).float().mean() > 0.9
+
+
 def test_class_weights_enter_the_loss() -> None:
     cube, pos, labels = _training_problem()
     plain = _epoch(_model(window=9), cube, pos, labels)

@@ -58,6 +58,19 @@ def test_run_folder_has_every_output(scene: Scene, tmp_path: Path) -> None:
     assert result["runs"][0]["best_epoch"] == 1 + losses.index(min(losses))
 
 
+def test_keep_train_acc_keeps_the_first_epoch_of_highest_training_accuracy(
+    scene: Scene, tmp_path: Path
+) -> None:
+    run = run_experiment(
+        _config(keep="train_acc", epochs=4), tmp_path, scene=scene, progress=False,
+        log=lambda s: None,
+    )["runs"][0]
+    header, *rows = (tmp_path / "history.csv").read_text().splitlines()
+    column = header.split(",").index("train_acc")
+    accuracy = [float(r.split(",")[column]) for r in rows]
+    assert run["best_epoch"] == 1 + accuracy.index(max(accuracy))
+
+
 def test_same_seed_same_metrics_and_different_seed_differs(scene: Scene, tmp_path: Path) -> None:
     quiet = dict(scene=scene, progress=False, log=lambda s: None)
     a = run_experiment(_config(), tmp_path / "a", **quiet)["runs"][0]
@@ -80,7 +93,7 @@ def test_interrupted_run_resumes_to_the_same_result(
 
     from lightnets.hsi import training
 
-    original = training.engine.train_pixel_epoch
+    original = training.engine.train_epoch
     calls = {"n": 0}
 
     def interrupted(*args, **kwargs):
@@ -89,7 +102,7 @@ def test_interrupted_run_resumes_to_the_same_result(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training.engine, "train_pixel_epoch", interrupted)
+    monkeypatch.setattr(training.engine, "train_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(_config(), tmp_path / "cut", **quiet)
     monkeypatch.undo()

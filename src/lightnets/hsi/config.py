@@ -22,6 +22,7 @@ import torch
 from .._checks import bad_value, check_choice, check_fraction, check_int
 from ..devices import resolve_device
 from ..models import create_model, list_models
+from ..precision import PRECISIONS, resolve_precision
 from ..settings import setting
 from . import recipes
 from .engine import BATCHINGS
@@ -42,6 +43,7 @@ ESTIMATOR_SETTINGS = (
     "batching",
     "class_weights",
     "device",
+    "precision",
     "model_kwargs",
     "init_from",
     "init_transform",
@@ -157,8 +159,8 @@ class ExperimentConfig:
     )
     keep: str | None = setting(
         None,
-        "best: the epoch of best validation OA (or lowest training loss); last: the final one "
-        "(default: the recipe's)",
+        "best: the epoch of best validation OA (or lowest training loss); last: the final one; "
+        "train_acc: the first epoch of highest training accuracy (default: the recipe's)",
         choices=KEEPS,
     )
     path: str | None = setting(
@@ -175,6 +177,13 @@ class ExperimentConfig:
     )
     class_weights: bool = setting(False, "inverse-frequency loss weights")
     device: str | None = setting(None, "cpu, cuda, cuda:1 … (default: CUDA when available)")
+    precision: str = setting(
+        "fp32",
+        "fp32; bf16 (autocast, float32 weights; CPU or CUDA); fp16 (CUDA, with loss scaling); "
+        "auto: bf16 where the hardware runs it natively, else fp32 (config.json records the "
+        "one used)",
+        choices=PRECISIONS,
+    )
     # -- repeats
     seed: int = setting(0, "seed of the first run (split, PCA, weights, batches)")
     runs: int = setting(1, "repeats with seeds seed, seed+1, …")
@@ -220,7 +229,8 @@ class ExperimentConfig:
         if self.init_from is not None and self.model == SVM:
             raise bad_value("init_from", "None for the SVM (a network's file fine-tunes a network)",
                             self.init_from)
-        resolve_device(self.device)  # a device that is not here fails before any work
+        # a device that is not here fails before any work; "auto" is recorded as what it chose
+        self.precision = resolve_precision(self.precision, resolve_device(self.device))
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
         self.window = resolve_window(self.model, self.window)

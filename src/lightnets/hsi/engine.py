@@ -77,7 +77,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -86,9 +86,11 @@ from torch import Tensor, nn
 
 from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
+from ..precision import autocast, grad_scaler, resolve_precision
 from .transfer import hold_frozen_norms
 
 __all__ = [
+    "EpochStats",
     "as_cube",
     "as_positions",
     "feature_map",
@@ -102,6 +104,7 @@ __all__ = [
     "scene_logits",
     "scene_positions",
     "spatial_batches",
+    "train_epoch",
     "train_pixel_epoch",
 ]
 
@@ -312,12 +315,14 @@ def region_feature_maps(model: nn.Module, blocks: Sequence[Tensor]) -> list[Tens
 
 
 @contextlib.contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Eval mode and no autograd for a block; the model's previous mode is restored."""
+def _eval_mode(model: nn.Module, precision: str, device: torch.device) -> Iterator[None]:
+    """Eval mode, no autograd and ``precision``'s autocast for a block; the model's previous
+    mode is restored."""
+    precision = resolve_precision(precision, device)
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(precision, device):
             yield
     finally:
         model.train(was_training)
@@ -330,8 +335,10 @@ def predict_patches(
     *,
     batch_size: int = 256,
     device: str | torch.device | None = None,
+    precision: str = "fp32",
 ) -> Tensor:
-    """Logits ``n × K`` (CPU) of the pixels at ``positions``, patch by patch, in eval mode."""
+    """Logits ``n × K`` (CPU, float32) of the pixels at ``positions``, patch by patch, in eval
+    mode (``precision``: :mod:`lightnets.precision`)."""
     batch_size = check_int("batch_size", batch_size, minimum=1)
     dev = resolve_device(device)
     model.to(dev)
@@ -339,9 +346,9 @@ def predict_patches(
     pos = as_positions(positions, cube_t.shape[1], cube_t.shape[2])
     padded = pad_cube(cube_t.to(dev), model.window)
     out = [torch.empty(0, model.num_classes)]
-    with _eval_mode(model):
+    with _eval_mode(model, precision, dev):
         for start in range(0, len(pos), batch_size):
-            out.append(patch_logits(model, padded, pos[start : start + batch_size]).cpu())
+            out.append(patch_logits(model, padded, pos[start : start + batch_size]).float().cpu())
     return torch.cat(out)
 
 
@@ -354,8 +361,10 @@ def predict_pixels(
     batch_size: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     device: str | torch.device | None = None,
+    precision: str = "fp32",
 ) -> Tensor:
-    """Logits ``n × K`` (CPU) of the pixels at ``positions``, in eval mode, in their order.
+    """Logits ``n × K`` (CPU, float32) of the pixels at ``positions``, in eval mode, in their
+    order (``precision``: :mod:`lightnets.precision`).
 
     ``path="scene"``: the pixels go in spatially compact groups of ``batch_size`` (default
     1024; a fixed k-d partition), each through :func:`scene_logits`, so the dense layers run
@@ -366,7 +375,9 @@ def predict_pixels(
     path = check_choice("path", path, ("scene", "patch"))
     if path == "patch":
         size = 256 if batch_size is None else batch_size
-        return predict_patches(model, cube, positions, batch_size=size, device=device)
+        return predict_patches(
+            model, cube, positions, batch_size=size, device=device, precision=precision
+        )
     batch_size = check_int("batch_size", 1024 if batch_size is None else batch_size, minimum=1)
     max_pixels = check_int("max_pixels", max_pixels, minimum=1)
     dev = resolve_device(device)
@@ -378,7 +389,7 @@ def predict_pixels(
     padded = pad_cube(cube_t.to(dev), model.window)
     groups = spatial_batches(pos, batch_size, torch.Generator().manual_seed(0))
     out = torch.empty(len(pos), model.num_classes)
-    with _eval_mode(model):
+    with _eval_mode(model, precision, dev):
         for idx in groups:
             out[idx] = scene_logits(model, padded, pos[idx], max_pixels=max_pixels).cpu()
     return out
@@ -404,8 +415,10 @@ def predict_scene(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     device: str | torch.device | None = None,
+    precision: str = "fp32",
 ) -> Tensor:
-    """Logits ``K × H × W`` (CPU) for every pixel of the scene, in eval mode, in one pass.
+    """Logits ``K × H × W`` (CPU, float32) for every pixel of the scene, in eval mode, in one
+    pass (``precision``: :mod:`lightnets.precision`).
 
     A scene of more than ``max_pixels`` pixels goes in square tiles of at most ``max_pixels``
     output pixels, each read with its window margin, so tiles give the single pass's result.
@@ -421,7 +434,7 @@ def predict_scene(
         tile_h = tile_w = max(1, math.isqrt(max_pixels))
     win = model.window
     out = torch.empty(model.num_classes, height, width)
-    with _eval_mode(model):
+    with _eval_mode(model, precision, dev):
         for r in range(0, height, tile_h):
             for c in range(0, width, tile_w):
                 h, w = min(tile_h, height - r), min(tile_w, width - c)
@@ -504,7 +517,21 @@ def _seeded_rng(device: torch.device, seed: int) -> Iterator[None]:
         yield
 
 
-def train_pixel_epoch(
+class EpochStats(NamedTuple):
+    """What one training epoch measured: the mean loss and the running training accuracy (the
+    share of training pixels the batches' logits got right, in train mode with dropout on, as
+    Keras reports ``acc``)."""
+
+    loss: float
+    accuracy: float
+
+
+def train_pixel_epoch(*args: Any, **kwargs: Any) -> float:
+    """:func:`train_epoch`'s mean loss alone (same arguments)."""
+    return train_epoch(*args, **kwargs).loss
+
+
+def train_epoch(
     model: nn.Module,
     cube: Any,
     positions: Any,
@@ -518,8 +545,11 @@ def train_pixel_epoch(
     class_weights: Sequence[float] | Tensor | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     device: str | torch.device | None = None,
-) -> float:
-    """One epoch of cross-entropy training on the pixels at ``positions``; returns the mean loss.
+    precision: str = "fp32",
+    scaler: torch.amp.GradScaler | None = None,
+) -> EpochStats:
+    """One epoch of cross-entropy training on the pixels at ``positions``: the mean loss and
+    the running training accuracy (:class:`EpochStats`).
 
     ``path``: ``"scene"`` (convolutions over each batch's region, or over its windows where
     that reads fewer pixels: :func:`patches_cheaper`) or ``"patch"``; on the same batches
@@ -529,7 +559,10 @@ def train_pixel_epoch(
     alone (the global RNG is left untouched), so an epoch is reproducible from the generator's
     state; without one, a generator is seeded from the global RNG. ``class_weights`` (K values)
     weight the loss as in ``torch.nn.functional.cross_entropy``. The result is the mean of the
-    batch losses weighted by batch size. The model is left in train mode.
+    batch losses weighted by batch size. The model is left in train mode. ``precision``
+    (:mod:`lightnets.precision`): the forward passes run under its autocast, the loss in
+    float32; fp16 scales the loss by ``scaler`` (one is made for the epoch when None: pass the
+    same scaler every epoch to keep its scale).
     """
     path = check_choice("path", path, ("scene", "patch"))
     batching = check_choice("batching", "random" if batching is None else batching, BATCHINGS)
@@ -538,6 +571,9 @@ def train_pixel_epoch(
     if generator is None:
         generator = torch.Generator().manual_seed(int(torch.randint(2**62, (1,))))
     dev = resolve_device(device)
+    precision = resolve_precision(precision, dev)
+    if scaler is None:
+        scaler = grad_scaler(precision, dev)
     model.to(dev)
     cube_t = as_cube(cube, model)
     pos = as_positions(positions, cube_t.shape[1], cube_t.shape[2])
@@ -561,21 +597,31 @@ def train_pixel_epoch(
     seed = int(torch.randint(2**62, (1,), generator=generator))
     model.train()
     hold_frozen_norms(model)
-    total = 0.0
-    with _seeded_rng(dev, seed):
+    total, correct = 0.0, 0
+    # autocast only around the forward passes, whatever region the caller is in
+    with _seeded_rng(dev, seed), autocast("fp32", dev):
         for batch_groups in grouped:
             idx = torch.cat(batch_groups)
             p = pos[idx]
-            if path == "scene" and batching == "mixed":
-                local = torch.arange(len(idx)).split([len(g) for g in batch_groups])
-                logits = scene_logits(model, padded, p, groups=local)
-            elif path == "scene" and not patches_cheaper(model, p, max_pixels):
-                logits = scene_logits(model, padded, p, max_pixels=max_pixels)
-            else:
-                logits = patch_logits(model, padded, p)
-            loss = F.cross_entropy(logits, y[idx].to(dev), weight=weight)
+            with autocast(precision, dev):
+                if path == "scene" and batching == "mixed":
+                    local = torch.arange(len(idx)).split([len(g) for g in batch_groups])
+                    logits = scene_logits(model, padded, p, groups=local)
+                elif path == "scene" and not patches_cheaper(model, p, max_pixels):
+                    logits = scene_logits(model, padded, p, max_pixels=max_pixels)
+                else:
+                    logits = patch_logits(model, padded, p)
+            logits = logits.float()
+            target = y[idx].to(dev)
+            loss = F.cross_entropy(logits, target, weight=weight)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             total += float(loss.detach()) * len(idx)
-    return total / len(pos)
+            correct += int((logits.detach().argmax(1) == target).sum())
+    return EpochStats(total / len(pos), correct / len(pos))

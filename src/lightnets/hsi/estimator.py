@@ -31,6 +31,7 @@ import torch
 from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
 from ..models import create_model, list_models
+from ..precision import resolve_precision
 from ..runs import load_torch, save_torch
 from . import engine, recipes, transfer
 from .config import BATCHINGS, PATHS, PCA_FITS, SVM
@@ -99,13 +100,16 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     Training of a network: ``optimizer`` (``adam``, ``sgd``), ``lr``, ``weight_decay``,
     ``batch_size``, ``epochs``, ``schedule`` (``none``, ``plateau``), ``keep`` (``best``: the
     lowest training loss, or the best validation OA with ``fit(..., val_mask=...)``;
-    ``last``), ``batching`` (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
+    ``last``; ``train_acc``: the first epoch of highest training accuracy), ``batching``
+    (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
     (``scene``: one convolution pass per region; ``patch``: window by window, the reference),
-    ``class_weights``, ``device``. Fine-tuning (:mod:`lightnets.hsi.transfer`): ``init_from``, a
-    network classifier's file whose architecture and weights the new network starts from (its
-    classifier layer replaced when the classes differ), ``init_transform`` (``"source"``: its
-    fitted spectral transform; ``"refit"``: the recipe's, fitted on the new cube with the same
-    number of components, for another sensor) and ``freeze_features`` (train the classifier
+    ``class_weights``, ``device``, ``precision`` (``fp32``, ``bf16``, ``fp16``, ``auto``:
+    :mod:`lightnets.precision`; training and prediction). Fine-tuning
+    (:mod:`lightnets.hsi.transfer`): ``init_from``, a network classifier's file whose
+    architecture and weights the new network starts from (its classifier layer replaced when the
+    classes differ), ``init_transform`` (``"source"``: its fitted spectral transform;
+    ``"refit"``: the recipe's, fitted on the new cube with the same number of components, for
+    another sensor) and ``freeze_features`` (train the classifier
     layer only). ``verbose`` shows a progress bar. The parameters are the
     settings of :class:`~lightnets.hsi.config.ExperimentConfig` of the same names
     (``random_state`` is its ``seed``).
@@ -139,6 +143,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         path: str | None = None,
         class_weights: bool = False,
         device: str | None = None,
+        precision: str = "fp32",
         random_state: int = 0,
         model_kwargs: Mapping[str, Any] | None = None,
         init_from: str | os.PathLike | None = None,
@@ -164,6 +169,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         self.path = path
         self.class_weights = class_weights
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.model_kwargs = model_kwargs
         self.init_from = init_from
@@ -185,7 +191,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         check_choice("scaling", settings["scaling"], SCALINGS)
         check_choice("pca_fit", settings["pca_fit"], PCA_FITS)
         check_int("random_state", self.random_state, minimum=0)
-        resolve_device(self.device)
+        resolve_precision(self.precision, resolve_device(self.device))
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, Mapping):
             raise bad_value("model_kwargs", "a dict of constructor arguments", self.model_kwargs)
         transfer.check_settings(self.init_from, self.init_transform, self.freeze_features)
@@ -209,6 +215,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             class_weights=self.class_weights,
             seed=self.random_state,
             device=self.device,
+            precision=resolve_precision(self.precision, resolve_device(self.device)),
         )
 
     def _model_kwargs(self) -> dict[str, Any]:
@@ -380,7 +387,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
 
     def _logits(self, X: Any, method: str) -> torch.Tensor:
         reduced = self._reduced(X, method)
-        return engine.predict_scene(self.network_, reduced, device=self.device)
+        return engine.predict_scene(
+            self.network_, reduced, device=self.device, precision=self.precision
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         """The H×W map of labels 1..K of every pixel of the H×W×B cube ``X`` (or Scene)."""

@@ -31,7 +31,7 @@ from .._checks import bad_value
 RECIPES = ("common", "paper")
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("none", "plateau")
-KEEPS = ("best", "last")
+KEEPS = ("best", "last", "train_acc")
 PATHS = ("scene", "patch")
 
 
@@ -39,7 +39,9 @@ PATHS = ("scene", "patch")
 class Recipe:
     """Every setting a recipe fixes. ``window=None`` is the model's own window; ``keep="best"``
     keeps the epoch with the best validation OA when there are validation pixels, else the
-    lowest training loss; ``"last"`` the final weights. ``schedule="plateau"`` divides the
+    lowest training loss; ``"last"`` the final weights; ``"train_acc"`` the first epoch of highest
+    running training accuracy (Keras ``ModelCheckpoint(monitor="acc", save_best_only=True)``,
+    HybridSN's official notebook). ``schedule="plateau"`` divides the
     learning rate by 10 when the training loss has not fallen for ``epochs // 4`` epochs.
     ``path`` is how training batches go through the network: ``"scene"``, the convolutions over
     the region a batch covers, or ``"patch"``, over the stacked windows as reference code does;

@@ -7,7 +7,8 @@ plateau schedule. Every random step draws from one ``torch.Generator`` seeded by
 after every epoch, so a resumed run continues exactly where the interrupted one stopped and
 ends with the same weights. ``keep="best"`` returns the weights of the best epoch: by
 validation OA when a validation set is given, else by training loss — never by test pixels;
-``keep="last"`` the final ones.
+``keep="last"`` the final ones; ``keep="train_acc"`` the first epoch of highest running
+training accuracy (as a Keras checkpoint on ``acc``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from torch import nn
 from .._checks import bad_value, check_choice, check_int, check_positive
 from ..devices import resolve_device
 from ..loop import run_epochs
+from ..precision import PRECISIONS, grad_scaler, resolve_precision
 from . import engine
 from .metrics import overall_accuracy
 from .recipes import KEEPS, OPTIMIZERS, PATHS, SCHEDULES
@@ -47,6 +49,7 @@ class FitConfig:
     class_weights: bool = False
     seed: int = 0
     device: str | None = None
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, minimum=1)
@@ -63,6 +66,7 @@ class FitConfig:
         if self.batching is not None:
             check_choice("batching", self.batching, engine.BATCHINGS)
         check_int("seed", self.seed, minimum=0)
+        check_choice("precision", self.precision, PRECISIONS)
 
 
 @dataclass
@@ -117,6 +121,8 @@ def fit(
     is continued.
     """
     device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    scaler = grad_scaler(precision, device)
     model.to(device)
     optimizer = build_optimizer(model, config)
     scheduler = (
@@ -132,7 +138,7 @@ def fit(
 
     def step(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
-        loss = engine.train_pixel_epoch(
+        stats = engine.train_epoch(
             model,
             cube,
             positions,
@@ -144,15 +150,24 @@ def fit(
             generator=generator,
             class_weights=weights,
             device=device,
+            precision=precision,
+            scaler=scaler,
         )
-        row = {"loss": loss, "seconds": time.perf_counter() - tic}
+        row = {
+            "loss": stats.loss,
+            "train_acc": stats.accuracy,
+            "seconds": time.perf_counter() - tic,
+        }
         if scheduler is not None:
             row["lr"] = optimizer.param_groups[0]["lr"]
-            scheduler.step(loss)
-        score = -loss
+            scheduler.step(stats.loss)
+        score = stats.accuracy if config.keep == "train_acc" else -stats.loss
         if val is not None:
-            pred = engine.predict_pixels(model, cube, val[0], device=device).argmax(1).numpy()
-            row["val_oa"] = score = overall_accuracy(val[1], pred, model.num_classes)
+            logits = engine.predict_pixels(model, cube, val[0], device=device, precision=precision)
+            pred = logits.argmax(1).numpy()
+            row["val_oa"] = overall_accuracy(val[1], pred, model.num_classes)
+            if config.keep == "best":
+                score = row["val_oa"]
         if config.keep == "last":
             best.update(best_epoch=epoch)
         elif score > best["best_score"]:
@@ -168,6 +183,7 @@ def fit(
             "optimizer": optimizer,
             "generator": generator,
             **({"scheduler": scheduler} if scheduler is not None else {}),
+            **({"scaler": scaler} if scaler is not None else {}),
         },
         config=asdict(config),
         checkpoint=checkpoint,
