@@ -44,7 +44,7 @@ def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
             scaler=scaler,
             criterion=criterion,
             device=torch.device("cpu"),
-            amp=False,
+            precision="fp32",
         )
         return time.perf_counter() - tic
 

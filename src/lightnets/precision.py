@@ -24,14 +24,15 @@ import contextlib
 import functools
 import warnings
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ._checks import bad_value, check_choice
 
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported where it is used, so that the command line can list the choices cheaply
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
@@ -51,6 +52,8 @@ def cpu_flags() -> frozenset[str]:
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bfloat16 natively (not emulated in float32 units)."""
     if device.type == "cuda":
+        import torch
+
         return torch.cuda.get_device_capability(device) >= (8, 0)
     return any(flag in cpu_flags() for flag in NATIVE_BF16_CPU_FLAGS)
 
@@ -68,6 +71,8 @@ def resolve_precision(precision: str | None, device: torch.device) -> str:
             "precision", f"fp32, bf16 or auto on {device.type} (fp16 autocast is for CUDA)", "fp16"
         )
     if precision == "bf16" and not native_bf16(device):
+        import torch
+
         where = (
             f"this CPU lacks {' and '.join(NATIVE_BF16_CPU_FLAGS)}"
             if device.type == "cpu"
@@ -84,11 +89,16 @@ def resolve_precision(precision: str | None, device: torch.device) -> str:
 def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
     """The region a forward pass runs in: autocast to bf16/fp16 without the weight-cast cache,
     or autocast switched off for fp32 (whatever region the caller is in)."""
-    if precision in DTYPES:
-        return torch.autocast(device.type, dtype=DTYPES[precision], cache_enabled=False)
+    import torch
+
+    if precision in ("bf16", "fp16"):
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
     return torch.autocast(device.type, enabled=False)
 
 
 def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
     """A gradient scaler for fp16 (its small exponent range underflows gradients), else None."""
+    import torch
+
     return torch.amp.GradScaler(device.type) if precision == "fp16" else None

@@ -154,8 +154,20 @@ def test_defaults_follow_the_optimizer() -> None:
 
 
 def test_mixed_precision_is_refused_on_the_cpu(digits) -> None:
-    with pytest.raises(ValueError, match=r"^amp: expected False on cpu"):
-        train(TrainConfig(**TINY), **_quiet(data=digits, device="cpu", amp=True))
+    with pytest.raises(ValueError, match=r"^precision: expected fp32, bf16 or auto on cpu"):
+        train(TrainConfig(**TINY), **_quiet(data=digits, device="cpu", precision="fp16"))
+
+
+def test_bf16_training_follows_fp32_and_records_its_precision(tmp_path: Path, digits) -> None:
+    full = train(TrainConfig(**TINY), tmp_path / "fp32", **_quiet(data=digits))
+    mixed = train(TrainConfig(**TINY), tmp_path / "bf16", **_quiet(data=digits, precision="bf16"))
+    loss32 = [row["train_loss"] for row in full.history]
+    loss16 = [row["train_loss"] for row in mixed.history]
+    assert loss16 != loss32 and loss16 == pytest.approx(loss32, rel=0.05)
+    assert json.loads((tmp_path / "bf16" / "config.json").read_text())["run"]["precision"] == (
+        "bf16"
+    )
+    assert json.loads((tmp_path / "fp32" / "metrics.json").read_text())["precision"] == "fp32"
 
 
 def test_learning_rate_schedules() -> None:

@@ -23,6 +23,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..precision import autocast
+
 
 def trainable_batchnorms(model: nn.Module) -> list[_BatchNorm]:
     """The batch-norm layers of ``model`` that track running statistics and are not frozen."""
@@ -42,7 +44,7 @@ def recompute_batchnorm(
     *,
     device: torch.device,
     max_images: int | None = None,
-    amp: bool = False,
+    precision: str = "fp32",
 ) -> int:
     """Reset the running statistics of :func:`trainable_batchnorms` and set them to the mean
     of the per-batch statistics over ``batches`` (at most ``max_images`` images, whole batches).
@@ -69,7 +71,7 @@ def recompute_batchnorm(
                 if max_images is not None and seen >= max_images:
                     break
                 images = images.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                with autocast(precision, device):
                     model(images)
                 seen += images.shape[0]
         done = seen > 0

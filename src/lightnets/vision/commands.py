@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..precision import PRECISIONS
 from .datasets import DATASETS
 
 
@@ -69,7 +70,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         workers=args.workers,
         device=args.device,
-        amp=False if args.no_amp else None,
+        precision=args.precision,
         data_dir=args.data_dir,
         download=not args.no_download,
         progress=not args.quiet,
@@ -204,7 +205,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backbone-lr", type=float, help="learning rate of all but the classifier (default: --lr)"
     )
     p.add_argument("--out", help="run folder (default: runs/DATASET_MODEL)")
-    p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="fp32, bf16, fp16 (CUDA) or auto: bf16 where native (default: fp16 on CUDA, "
+        "fp32 elsewhere)",
+    )
     p.add_argument("--no-download", action="store_true", help="never download CIFAR")
     p.set_defaults(func=_cmd_train)
 

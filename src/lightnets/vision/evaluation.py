@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..precision import autocast
 from .distributed import Context, gather
 
 
@@ -37,9 +38,10 @@ def predict(
     *,
     device: torch.device,
     k: int = 5,
-    amp: bool = False,
+    precision: str = "fp32",
 ) -> Predictions:
-    """Run ``model`` over ``batches`` in eval and inference mode; restore its mode after."""
+    """Run ``model`` over ``batches`` in eval and inference mode, forward passes in
+    ``precision`` (:mod:`lightnets.precision`); restore its mode after."""
     was_training = model.training
     model.eval()
     tops, labels, loss = [], [], 0.0
@@ -48,7 +50,7 @@ def predict(
             for images, targets in batches:
                 images = images.to(device, non_blocking=True)
                 targets = targets.to(device, non_blocking=True)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                with autocast(precision, device):
                     logits = model(images)
                 logits = logits.float()
                 loss += float(F.cross_entropy(logits, targets, reduction="sum"))

@@ -48,6 +48,7 @@ from .._checks import bad_value, check_choice, check_fraction, check_int, check_
 from .._version import __version__
 from ..loop import LoopResult, read_checkpoint, run_epochs
 from ..models import Classifier, create_model, get_entry
+from ..precision import autocast, resolve_precision
 from ..runs import environment_info, write_csv, write_json
 from . import distributed
 from .batchnorm import recompute_batchnorm
@@ -283,7 +284,7 @@ def train_epoch(
     scaler: torch.amp.GradScaler,
     criterion: nn.Module,
     device: torch.device,
-    amp: bool,
+    precision: str,
 ) -> tuple[float, float, float]:
     """One pass over ``batches`` in training mode, the scheduler stepped after every batch;
     returns this process's (summed loss, correct predictions, images)."""
@@ -293,9 +294,9 @@ def train_epoch(
     for images, labels in batches:
         images = images.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+        with autocast(precision, device):
             logits = net(images)
-            loss = criterion(logits, labels)
+        loss = criterion(logits.float(), labels)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -352,7 +353,7 @@ def train(
     resume: bool = False,
     workers: int = 0,
     device: str | torch.device | None = None,
-    amp: bool | None = None,
+    precision: str | None = None,
     data_dir: str | os.PathLike | None = None,
     download: bool = True,
     data: ImageData | None = None,
@@ -363,7 +364,8 @@ def train(
     """Train ``config.model`` on ``config.dataset``; write the run folder ``out`` (if given).
 
     ``workers``: data-loading processes per training process. ``device``: ``cpu``, ``cuda``
-    (default: CUDA when available). ``amp``: mixed precision (default: on CUDA; CUDA only).
+    (default: CUDA when available). ``precision``: ``fp32``, ``bf16``, ``fp16`` or ``auto``
+    (:mod:`lightnets.precision`; default: fp16 on CUDA, fp32 elsewhere).
     ``data``: an already loaded data set (must match ``config.dataset``). Under ``torchrun``
     the processes join one group (see :mod:`.distributed`); only the main one writes or logs.
     ``on_epoch(row)`` runs after every epoch, once its checkpoint is written.
@@ -376,7 +378,7 @@ def train(
             ctx,
             resume=resume,
             workers=workers,
-            amp=amp,
+            precision=precision,
             data_dir=data_dir,
             download=download,
             data=data,
@@ -413,12 +415,12 @@ class _Run:
         return sum(p.numel() for p in self.model.parameters())
 
 
-def _check_amp(amp: bool | None, ctx: Context) -> bool:
-    """Mixed precision: on by default on CUDA, refused elsewhere."""
-    amp = ctx.device.type == "cuda" if amp is None else amp
-    if amp and ctx.device.type != "cuda":
-        raise bad_value("amp", f"False on {ctx.device} (mixed precision is for CUDA)", amp)
-    return amp
+def _check_precision(precision: str | None, ctx: Context) -> str:
+    """The precision used: fp16 on CUDA and fp32 elsewhere by default, else the one asked for
+    (checked against the device, ``auto`` made concrete)."""
+    if precision is None:
+        return "fp16" if ctx.device.type == "cuda" else "fp32"
+    return resolve_precision(precision, ctx.device)
 
 
 def _data_for(
@@ -465,7 +467,13 @@ def _build_model(
 
 
 def _build_run(
-    config: TrainConfig, data: ImageData, ctx: Context, *, workers: int, amp: bool, progress: bool
+    config: TrainConfig,
+    data: ImageData,
+    ctx: Context,
+    *,
+    workers: int,
+    precision: str,
+    progress: bool,
 ) -> _Run:
     """Starting weights, network, data pipelines, optimiser and schedule of a training."""
     start = _plan_start(config, data, ctx, progress)
@@ -521,13 +529,13 @@ def _build_run(
         evaluation=evaluation,
         optimizer=optimizer,
         scheduler=scheduler,
-        scaler=torch.amp.GradScaler(ctx.device.type, enabled=amp),
+        scaler=torch.amp.GradScaler(ctx.device.type, enabled=precision == "fp16"),
         criterion=nn.CrossEntropyLoss(label_smoothing=config.label_smoothing),
         meta=meta,
     )
 
 
-def _describe(run: _Run, ctx: Context, amp: bool) -> str:
+def _describe(run: _Run, ctx: Context, precision: str) -> str:
     """The line printed before the first epoch."""
     config, data, params = run.config, run.data, run.params
     return (
@@ -535,14 +543,14 @@ def _describe(run: _Run, ctx: Context, amp: bool) -> str:
         f"{len(run.eval_set)} {data.eval_split} images, {data.num_classes} classes, "
         f"{config.img_size}×{config.img_size}; {ctx.world_size} process(es) on {ctx.device}, "
         f"global batch {config.batch_size}"
-        + (", mixed precision" if amp else "")
+        + ("" if precision == "fp32" else f", mixed precision ({precision})")
         + ("" if run.start.state_dict is None else f"; from {run.start.source}, head {run.head}")
         + ("" if run.trainable == params else f", {run.trainable:,} trainable parameters")
     )
 
 
 def _write_config(
-    out: Path, run: _Run, ctx: Context, *, resume: bool, workers: int, amp: bool
+    out: Path, run: _Run, ctx: Context, *, resume: bool, workers: int, precision: str
 ) -> None:
     """``config.json``: settings, how the run is executed, data, start, transforms, model."""
     config = run.config
@@ -554,7 +562,7 @@ def _write_config(
                 "resume": resume,
                 "workers": workers,
                 "device": str(ctx.device),
-                "amp": amp,
+                "precision": precision,
                 "world_size": ctx.world_size,
                 "per_process_batch": config.batch_size // ctx.world_size,
             },
@@ -574,7 +582,8 @@ def _write_config(
     )
 
 
-def _epoch(run: _Run, ctx: Context, epoch: int, *, amp: bool, progress: bool) -> dict[str, Any]:
+def _epoch(run: _Run, ctx: Context, epoch: int, *, precision: str, progress: bool
+) -> dict[str, Any]:
     """One epoch: train, recompute the batch-norm statistics, evaluate; its history row and
     the evaluation's predictions."""
     config, split = run.config, run.data.eval_split
@@ -591,7 +600,7 @@ def _epoch(run: _Run, ctx: Context, epoch: int, *, amp: bool, progress: bool) ->
         scaler=run.scaler,
         criterion=run.criterion,
         device=ctx.device,
-        amp=amp,
+        precision=precision,
     )
     loss_sum, correct, count = distributed.sum_across([loss_sum, correct, count], ctx)
     seconds = time.perf_counter() - tic
@@ -606,12 +615,12 @@ def _epoch(run: _Run, ctx: Context, epoch: int, *, amp: bool, progress: bool) ->
             run.loader,
             device=ctx.device,
             max_images=-(-config.precise_bn // ctx.world_size),
-            amp=amp,
+            precision=precision,
         )
     distributed.average_buffers(run.model, ctx)
     bn_seconds = time.perf_counter() - tic
     tic = time.perf_counter()
-    pred = _evaluate(run, ctx, amp)
+    pred = _evaluate(run, ctx, precision)
     s = scores(pred, run.data.num_classes)
     return {
         "lr": lr,
@@ -628,9 +637,10 @@ def _epoch(run: _Run, ctx: Context, epoch: int, *, amp: bool, progress: bool) ->
     }
 
 
-def _evaluate(run: _Run, ctx: Context, amp: bool) -> Predictions:
+def _evaluate(run: _Run, ctx: Context, precision: str) -> Predictions:
     """Predictions on the evaluation split, gathered from every process."""
-    return gather_predictions(predict(run.model, run.evaluation, device=ctx.device, amp=amp), ctx)
+    pred = predict(run.model, run.evaluation, device=ctx.device, precision=precision)
+    return gather_predictions(pred, ctx)
 
 
 def _write_outputs(out: Path, run: _Run, loop: LoopResult, metrics: dict[str, Any]) -> None:
@@ -654,7 +664,7 @@ def _train(
     *,
     resume: bool,
     workers: int,
-    amp: bool | None,
+    precision: str | None,
     data_dir: Any,
     download: bool,
     data: ImageData | None,
@@ -664,18 +674,18 @@ def _train(
 ) -> TrainResult:
     started = time.perf_counter()
     say = log if ctx.is_main else (lambda _msg: None)
-    amp = _check_amp(amp, ctx)
+    precision = _check_precision(precision, ctx)
     data = _data_for(config, ctx, data, data_dir, download)
-    run = _build_run(config, data, ctx, workers=workers, amp=amp, progress=progress)
+    run = _build_run(config, data, ctx, workers=workers, precision=precision, progress=progress)
     config = run.config
-    say(_describe(run, ctx, amp))
+    say(_describe(run, ctx, precision))
     if ctx.is_main and out is not None:
-        _write_config(out, run, ctx, resume=resume, workers=workers, amp=amp)
+        _write_config(out, run, ctx, resume=resume, workers=workers, precision=precision)
 
     last: dict[str, Predictions] = {}
 
     def step(epoch: int) -> dict[str, Any]:
-        row = _epoch(run, ctx, epoch, amp=amp, progress=progress)
+        row = _epoch(run, ctx, epoch, precision=precision, progress=progress)
         last["pred"] = row.pop("_predictions")
         return row
 
@@ -706,9 +716,9 @@ def _train(
     if loop.first_epoch > 1:
         say(f"resumed after epoch {loop.first_epoch - 1} from {path}")
     if "pred" not in last:  # nothing left to train: evaluate the resumed weights
-        last["pred"] = _evaluate(run, ctx, amp)
+        last["pred"] = _evaluate(run, ctx, precision)
     s = scores(last["pred"], data.num_classes)
-    metrics = _metrics(config, data, loop, s, run.params, len(run.loader), ctx, amp)
+    metrics = _metrics(config, data, loop, s, run.params, len(run.loader), ctx, precision)
     metrics["wall_seconds"] = time.perf_counter() - started
     if ctx.is_main and out is not None:
         _write_outputs(out, run, loop, metrics)
@@ -729,7 +739,7 @@ def _metrics(
     params: int,
     steps: int,
     ctx: Context,
-    amp: bool,
+    precision: str,
 ) -> dict[str, Any]:
     epoch_seconds = [float(row["seconds"]) for row in loop.history]
     images = steps * config.batch_size * len(epoch_seconds)
@@ -754,6 +764,6 @@ def _metrics(
         "seed": config.seed,
         "world_size": ctx.world_size,
         "device": str(ctx.device),
-        "amp": amp,
+        "precision": precision,
         "skipped_files": len(data.skipped),
     }
