@@ -6,6 +6,10 @@ components, 25×25 windows, 30 % of the labelled pixels (stratified) for trainin
 batches, the default and the paper's; ``mixed`` and ``spatial``: compact groups, faster but
 they train worse, see ``lightnets.hsi.engine``). The patch path is slow, so its epoch and its
 map are timed on ``--patch-batches`` batches and scaled to the full count (printed as such).
+Precision rows: the scene path's random-batch epoch and map under each of ``--precisions``
+(autocast per forward pass, :mod:`lightnets.precision`), with their ratios to the float32
+scene path and to the patch path of the same run; the CPU's bfloat16 flags are printed, since
+bf16 is only fast where the CPU has them.
 
     python benchmarks/hsi_speed.py [--data-dir ../shared/datasets/indian_pines] [--docs]
 """
@@ -29,6 +33,7 @@ from lightnets.hsi import engine
 from lightnets.hsi.preprocessing import SpectralTransform
 from lightnets.hsi.scenes import load_scene
 from lightnets.hsi.splits import stratified_split
+from lightnets.precision import NATIVE_BF16_CPU_FLAGS, cpu_flags
 from lightnets.runs import atomic_write_bytes, environment_info
 
 BANDS, WINDOW, TRAIN_FRACTION, BATCH = 30, 25, 0.3, 256  # HybridSN's Indian Pines setting
@@ -52,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="batches of 256 timed on the patch path, then scaled (default 3)")
     parser.add_argument("--epochs", type=int, default=3, help="scene-path epochs per rule")
     parser.add_argument("--quick", action="store_true", help="1 epoch, 1 patch batch")
+    parser.add_argument("--precisions", default="bf16",
+                        help="comma-separated precisions timed beside fp32 (default: bf16)")
     parser.add_argument("--docs", nargs="?", const=str(DOCS), default=None,
                         help=f"also write the printout as a page (default {DOCS.name})")
     args = parser.parse_args(argv)
@@ -69,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
          f"torch threads {env['torch_threads']}, device cpu")
     say(f"versions: python {env['python']}, torch {env['torch']}, "
          f"lightnets {env['lightnets']}")
+    flags = sorted(f for f in cpu_flags() if "bf16" in f or f.startswith("amx"))
+    native = any(f in flags for f in NATIVE_BF16_CPU_FLAGS)
+    say(f"cpu bf16: {', '.join(flags) or 'no bf16 flags'} "
+         f"({'native' if native else 'emulated'} bfloat16)")
     say(f"load avg: {load()} (1/5/15 min) at start")
 
     scene = load_scene("indian_pines", data_dir=args.data_dir)
@@ -87,13 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     say(f"model   : hybridsn, {sum(p.numel() for p in base.parameters()):,} parameters, "
          f"window {WINDOW}, batch {BATCH}\n")
 
-    def epoch_seconds(path: str, batching: str, pos: np.ndarray, y: np.ndarray) -> float:
+    def epoch_seconds(path: str, batching: str, pos: np.ndarray, y: np.ndarray,
+                      precision: str = "fp32") -> float:
         model = copy.deepcopy(base)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         gen = torch.Generator().manual_seed(0)
         return timed(lambda: engine.train_epoch(model, cube, pos, y, opt, path=path,
                                                 batching=batching, generator=gen,
-                                                device="cpu"))
+                                                device="cpu", precision=precision))
 
     scene_epochs = {}
     for rule in engine.BATCHINGS:
@@ -125,6 +137,22 @@ def main(argv: list[str] | None = None) -> int:
         say(f"ratio, training epoch, patch / scene ({rule:7s}): "
              f"{patch_epoch / seconds:6.1f}×")
     say(f"ratio, full-scene map, patch / scene           : {patch_map / scene_map:6.1f}×")
+
+    say("")
+    precisions = [p for p in args.precisions.split(",") if p and p != "fp32"]
+    for precision in precisions:
+        times = [epoch_seconds("scene", "random", positions, labels, precision)
+                 for _ in range(epochs)]
+        epoch = min(times)
+        maps = [timed(lambda precision=precision: engine.predict_scene(
+            model, cube, device="cpu", precision=precision)) for _ in range(2)]
+        say(f"{precision} scene path epoch, random batches: {epoch:8.2f} s (min of {epochs}: "
+             f"{', '.join(f'{t:.2f}' for t in times)}); fp32 / {precision} "
+             f"{scene_epochs['random'] / epoch:.2f}×, patch fp32 / {precision} "
+             f"{patch_epoch / epoch:.1f}×")
+        say(f"{precision} scene path map                  : {min(maps):8.2f} s (min of 2); "
+             f"fp32 / {precision} {scene_map / min(maps):.2f}×, patch fp32 / {precision} "
+             f"{patch_map / min(maps):.1f}×")
     say(f"paper protocol (100 epochs, random batches, one map), from these times: scene path "
          f"{(100 * scene_epochs['random'] + scene_map) / 60:.1f} min, patch path "
          f"{(100 * patch_epoch + patch_map) / 60:.1f} min (paper: 14.1 min on a GTX 1060)")
