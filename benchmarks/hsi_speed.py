@@ -41,8 +41,12 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "hsi-speed.md"
 
 
 def timed(fn) -> float:
+    """Wall seconds of ``fn()``, CUDA work included."""
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+    sync()
     start = time.perf_counter()
     fn()
+    sync()
     return time.perf_counter() - start
 
 
@@ -57,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="batches of 256 timed on the patch path, then scaled (default 3)")
     parser.add_argument("--epochs", type=int, default=3, help="scene-path epochs per rule")
     parser.add_argument("--quick", action="store_true", help="1 epoch, 1 patch batch")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--precisions", default="bf16",
                         help="comma-separated precisions timed beside fp32 (default: bf16)")
     parser.add_argument("--docs", nargs="?", const=str(DOCS), default=None,
@@ -73,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment_info()
     say(f"machine : {env['cpu']}, {env['cpu_count']} logical CPUs, "
-         f"torch threads {env['torch_threads']}, device cpu")
+         f"torch threads {env['torch_threads']}, device {args.device}"
+         + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
     say(f"versions: python {env['python']}, torch {env['torch']}, "
          f"lightnets {env['lightnets']}")
     flags = sorted(f for f in cpu_flags() if "bf16" in f or f.startswith("amx"))
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         gen = torch.Generator().manual_seed(0)
         return timed(lambda: engine.train_epoch(model, cube, pos, y, opt, path=path,
                                                 batching=batching, generator=gen,
-                                                device="cpu", precision=precision))
+                                                device=args.device, precision=precision))
 
     scene_epochs = {}
     for rule in engine.BATCHINGS:
@@ -122,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
          f"(SCALED: {part:.2f} s for {len(subset)} pixels × {n_train / len(subset):.2f})")
 
     model = copy.deepcopy(base)
-    scene_map = min(timed(lambda: engine.predict_scene(model, cube, device="cpu"))
+    scene_map = min(timed(lambda: engine.predict_scene(model, cube, device=args.device))
                     for _ in range(2))
     say(f"scene path map {height}×{width}           : {scene_map:8.2f} s (min of 2)")
     every = engine.scene_positions(height, width)
     some = every[torch.randperm(n_scene, generator=gen)[: patch_batches * BATCH]]
-    part = timed(lambda: engine.predict_patches(model, cube, some, device="cpu"))
+    part = timed(lambda: engine.predict_patches(model, cube, some, device=args.device))
     patch_map = part * n_scene / len(some)
     say(f"patch path map                     : {patch_map:8.2f} s "
          f"(SCALED: {part:.2f} s for {len(some)} pixels × {n_scene / len(some):.2f})")
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                  for _ in range(epochs)]
         epoch = min(times)
         maps = [timed(lambda precision=precision: engine.predict_scene(
-            model, cube, device="cpu", precision=precision)) for _ in range(2)]
+            model, cube, device=args.device, precision=precision)) for _ in range(2)]
         say(f"{precision} scene path epoch, random batches: {epoch:8.2f} s (min of {epochs}: "
              f"{', '.join(f'{t:.2f}' for t in times)}); fp32 / {precision} "
              f"{scene_epochs['random'] / epoch:.2f}×, patch fp32 / {precision} "

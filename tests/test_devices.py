@@ -25,7 +25,7 @@ def test_a_device_that_is_not_here_is_one_error() -> None:
             resolve_device("cuda:1")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.cuda
 def test_cuda_index_follows_the_local_rank_and_is_checked() -> None:
     assert resolve_device("cuda", local_rank=0) == torch.device("cuda", 0)
     with pytest.raises(ValueError, match=r"^device: expected cpu or one of cuda:0"):

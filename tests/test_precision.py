@@ -75,3 +75,35 @@ def test_the_weight_cast_is_not_cached_across_updates() -> None:
         with autocast("bf16", CPU):
             after = layer(x)
     assert not torch.equal(before, after)
+
+
+@pytest.mark.cuda
+def test_cuda_precisions_follow_the_compute_capability() -> None:
+    gpu = torch.device("cuda", 0)
+    native = torch.cuda.get_device_capability(gpu) >= (8, 0)
+    assert resolve_precision("auto", gpu) == ("bf16" if native else "fp32")
+    assert resolve_precision("fp16", gpu) == "fp16"
+    assert isinstance(grad_scaler("fp16", gpu), torch.amp.GradScaler)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["bf16", "fp16"])
+def test_a_cuda_epoch_in_mixed_precision_learns(name: str) -> None:
+    from lightnets import create_model
+    from lightnets.hsi import engine
+
+    g = torch.Generator().manual_seed(0)
+    cube = torch.randn(30, 24, 24, generator=g)
+    pos = torch.stack(torch.meshgrid(torch.arange(24), torch.arange(24), indexing="ij"), -1)
+    pos = pos.reshape(-1, 2)[::3]
+    labels = (cube[0, pos[:, 0], pos[:, 1]] > 0).long()  # learnable from the centre pixel
+    model = create_model("hybridsn", bands=30, window=9, num_classes=2)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scaler = grad_scaler(name, torch.device("cuda"))
+    losses = [
+        engine.train_epoch(model, cube, pos, labels, opt, batch_size=32, device="cuda",
+                           precision=name, scaler=scaler, generator=g).loss
+        for _ in range(8)
+    ]
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert losses[-1] < 0.7 * losses[0], losses
