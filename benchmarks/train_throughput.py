@@ -5,7 +5,10 @@ eval-mode forward), the same batch of random images, the same loss and optimizer
 through the same training step, :func:`lightnets.vision.trainer.train_epoch` on one batch.
 The steps are *interleaved*: each round times one step of each network, in alternating
 order, so a change in machine load falls on both. Throughput is batch size / median step
-time; the ratio lightnets / torchvision is the figure of merit (≥ 0.95 is the target).
+time; the ratio lightnets / torchvision is the figure of merit (≥ 0.95 is the target). Each
+network is timed under each of ``--precisions`` (default fp32 and bf16: autocast per forward
+pass, float32 weights, :mod:`lightnets.precision`), so bf16 is compared with fp32 and with
+torchvision's network under the same autocast; the CPU's bfloat16 flags are printed.
 
     .venv/bin/python benchmarks/train_throughput.py                # about 1 minute on 2 cores
     .venv/bin/python benchmarks/train_throughput.py --batch 64 --img-size 128 --rounds 40
@@ -14,6 +17,7 @@ time; the ratio lightnets / torchvision is the figure of merit (≥ 0.95 is the 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import statistics
 import time
@@ -24,11 +28,12 @@ from torch import nn
 
 import lightnets
 from lightnets._table import format_table
+from lightnets.precision import NATIVE_BF16_CPU_FLAGS, cpu_flags
 from lightnets.runs import environment_info
 from lightnets.vision.trainer import train_epoch
 
 
-def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
+def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, precision: str):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _t: 1.0)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
@@ -44,7 +49,7 @@ def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor):
             scaler=scaler,
             criterion=criterion,
             device=torch.device("cpu"),
-            precision="fp32",
+            precision=precision,
         )
         return time.perf_counter() - tic
 
@@ -59,6 +64,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30, help="timed steps of each network")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each first")
     parser.add_argument("--threads", type=int, help="intra-op threads (default: torch's)")
+    parser.add_argument("--precisions", default="fp32,bf16", help="comma-separated (fp32,bf16)")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -72,7 +78,10 @@ def main() -> None:
     with torch.inference_mode():
         same = torch.allclose(ours.eval()(images[:2]), reference.eval()(images[:2]), atol=1e-4)
     models = {"lightnets mobilenet_v3_small_100": ours, "torchvision mobilenet_v3_small": reference}
-    steps = {name: _step_timer(m, images, labels) for name, m in models.items()}
+    precisions = [p for p in args.precisions.split(",") if p]
+    # one copy of each network per precision: every copy starts from the same weights
+    copies = {(name, p): copy.deepcopy(m) for name, m in models.items() for p in precisions}
+    steps = {key: _step_timer(m, images, labels, key[1]) for key, m in copies.items()}
     names = list(steps)
 
     env = environment_info()
@@ -82,10 +91,14 @@ def main() -> None:
         f"thread(s); torch {env['torch']}, torchvision {torchvision.__version__}, lightnets "
         f"{env['lightnets']}, Python {env['python']}"
     )
+    flags = sorted(f for f in cpu_flags() if "bf16" in f or f.startswith("amx"))
+    native = any(f in flags for f in NATIVE_BF16_CPU_FLAGS)
+    print(f"CPU bf16 flags: {', '.join(flags) or 'none'} "
+          f"({'native' if native else 'emulated'} bfloat16)")
     print(
         f"batch {args.batch} × 3×{args.img_size}×{args.img_size}, {args.classes} classes, SGD "
-        f"(momentum 0.9), float32, train mode; {args.warmup} warm-up + {args.rounds} timed "
-        f"steps each, interleaved; same function in eval mode: {same}"
+        f"(momentum 0.9), {'/'.join(precisions)}, train mode; {args.warmup} warm-up + "
+        f"{args.rounds} timed steps each, interleaved; same function in eval mode: {same}"
     )
     for _ in range(args.warmup):
         for name in names:
@@ -98,33 +111,44 @@ def main() -> None:
 
     rows = []
     rate = {}
-    for name in names:
-        median = statistics.median(times[name])
-        rate[name] = args.batch / median
-        params = sum(p.numel() for p in models[name].parameters())
+    for key in names:
+        median = statistics.median(times[key])
+        rate[key] = args.batch / median
+        params = sum(p.numel() for p in copies[key].parameters())
         rows.append(
             (
-                name,
+                key[0],
+                key[1],
                 f"{params:,}",
                 f"{1e3 * median:.1f}",
-                f"{1e3 * min(times[name]):.1f}",
-                f"{rate[name]:.1f}",
+                f"{1e3 * min(times[key]):.1f}",
+                f"{rate[key]:.1f}",
             )
         )
     print()
     print(
         format_table(
-            ["network", "params", "median step (ms)", "fastest step (ms)", "images/s"],
+            ["network", "precision", "params", "median step (ms)", "fastest step (ms)",
+             "images/s"],
             rows,
-            align="lrrrr",
+            align="llrrrr",
         )
     )
-    ratio = rate[names[0]] / rate[names[1]]
-    paired = statistics.median(b / a for a, b in zip(times[names[0]], times[names[1]], strict=True))
-    print(
-        f"\nthroughput ratio lightnets / torchvision: {ratio:.3f} (median of per-round ratios "
-        f"{paired:.3f}); target ≥ 0.95: {'met' if ratio >= 0.95 else 'NOT met'}"
-    )
+    ours_name, theirs_name = models
+    print()
+    for precision in precisions:
+        a, b = (ours_name, precision), (theirs_name, precision)
+        ratio = rate[a] / rate[b]
+        paired = statistics.median(y / x for x, y in zip(times[a], times[b], strict=True))
+        verdict = "met" if ratio >= 0.95 else "NOT met"
+        print(
+            f"{precision}: throughput ratio lightnets / torchvision: {ratio:.3f} (median of "
+            f"per-round ratios {paired:.3f}); target ≥ 0.95: {verdict}"
+        )
+    for name in models:
+        for precision in precisions[1:]:
+            print(f"{name}: {precision} / {precisions[0]} images/s "
+                  f"{rate[(name, precision)] / rate[(name, precisions[0])]:.2f}×")
     print(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
 
 
