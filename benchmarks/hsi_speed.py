@@ -14,6 +14,11 @@ paper protocol end to end (``lightnets hsi train --train-fraction 0.3``: split, 
 epochs, full-scene map, scoring) for seeds 0 … SEEDS−1 under each of
 ``--protocol-precisions``; its run folders are kept under ``results/hsi_speed`` and a finished
 one is read back, not rerun (its seconds are then those of the run that made it).
+``--options``: one training step (a batch of 256 i.i.d. pixels, so convolutions over nearly
+the whole scene) under each option of the issue list: intra-op threads, channels-last conv
+weights, ``torch.compile`` of the feature extractor (compile seconds counted apart), and how
+much of a step's region its pixels' windows really need; and SSFTT's map with its batch norms
+folded into the convolutions.
 
     python benchmarks/hsi_speed.py [--data-dir ../shared/datasets/indian_pines] [--docs]
 """
@@ -80,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="epochs of --protocol (default: the paper's 100)")
     parser.add_argument("--results", default=str(RESULTS),
                         help=f"folder of --protocol's runs (default {RESULTS})")
+    parser.add_argument("--options", action="store_true",
+                        help="also time the speed options (threads, channels-last, compile, "
+                        "region, batch-norm folding)")
     parser.add_argument("--docs", nargs="?", const=str(DOCS), default=None,
                         help=f"also write the printout as a page (default {DOCS.name})")
     args = parser.parse_args(argv)
@@ -178,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"paper protocol (100 epochs, random batches, one map), from these times: scene path "
          f"{(100 * scene_epochs['random'] + scene_map) / 60:.1f} min, patch path "
          f"{(100 * patch_epoch + patch_map) / 60:.1f} min (paper: 14.1 min on a GTX 1060)")
+    if args.options:
+        speed_options(base, cube, positions, labels, args.device, say)
     if args.protocol > 0:
         for precision in [p for p in args.protocol_precisions.split(",") if p]:
             time_to_result(args, precision, say)
@@ -185,6 +195,98 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs:
         write_page(Path(args.docs), lines, argv if argv is not None else sys.argv[1:])
     return 0
+
+
+def speed_options(base, cube: np.ndarray, positions: np.ndarray, labels: np.ndarray,
+                  device: str, say) -> None:
+    """One training step under each speed option, beside the plain one (min of 3 each)."""
+    from lightnets.export.fuse import _fold
+
+    gen = torch.Generator().manual_seed(2)
+    batch = torch.randperm(len(positions), generator=gen)[:BATCH].numpy()
+    pos, y = positions[batch], labels[batch]
+
+    def step_seconds(model, precision: str, repeats: int = 3) -> list[float]:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        return [timed(lambda: engine.train_epoch(model, cube, pos, y, opt, batch_size=BATCH,
+                                                 device=device, precision=precision))
+                for _ in range(repeats)]
+
+    say("\nspeed options: one step, a batch of 256 i.i.d. training pixels (min of 3)")
+    threads = torch.get_num_threads()
+    plain = {}
+    for precision in ("fp32", "bf16"):
+        for n in sorted({1, threads}):
+            torch.set_num_threads(n)
+            t = min(step_seconds(copy.deepcopy(base), precision))
+            torch.set_num_threads(threads)
+            if n == threads:
+                plain[precision] = t
+            say(f"  {f'{precision}, {n} thread(s)':38s}: {t:6.2f} s")
+    last = copy.deepcopy(base)
+    for module in last.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Conv3d)):
+            fmt = torch.channels_last if module.weight.ndim == 4 else torch.channels_last_3d
+            module.weight.data = module.weight.data.contiguous(memory_format=fmt)
+    for precision in ("fp32", "bf16"):
+        t = min(step_seconds(last, precision))
+        say(f"  {f'{precision}, channels-last conv weights':38s}: {t:6.2f} s "
+             f"(plain / this {plain[precision] / t:.2f}×)")
+    compiled = copy.deepcopy(base)
+    compiled.forward_features = torch.compile(compiled.forward_features)
+    for precision in ("fp32", "bf16"):
+        first, *rest = step_seconds(compiled, precision, repeats=4)
+        say(f"  {f'{precision}, compiled feature extractor':38s}: {min(rest):6.2f} s "
+             f"(plain / this {plain[precision] / min(rest):.2f}×; first step with compiling "
+             f"{first:.1f} s)")
+
+    # The region a step convolves is the bounding box of its pixels' windows; how much of it
+    # do the windows cover, and how many 32×32 output tiles would a tiled step touch?
+    window, fw = base.window, base.feature_window
+    side = cube.shape[1] + window - 1, cube.shape[2] + window - 1
+    boxes, cover, tiles = [], [], []
+    for _ in range(20):
+        p = positions[torch.randperm(len(positions), generator=gen)[:BATCH].numpy()]
+        need = np.zeros(side, bool)
+        feat = np.zeros(side, bool)
+        for r, c in p:
+            need[r:r + window, c:c + window] = True
+            feat[r:r + fw, c:c + fw] = True
+        box = (np.ptp(p[:, 0]) + window) * (np.ptp(p[:, 1]) + window)
+        boxes.append(box / (side[0] * side[1]))
+        cover.append(need.sum() / box)
+        t = 32
+        grid = [feat[i:i + t, j:j + t].any() for i in range(0, side[0], t)
+                for j in range(0, side[1], t)]
+        tiles.append(np.mean(grid))
+    say(f"  region of a step: its box is {np.mean(boxes):.0%} of the padded scene, the pixels' "
+         f"windows cover {np.mean(cover):.0%} of the box, a tiled step would touch "
+         f"{np.mean(tiles):.0%} of the 32×32 tiles, each read with a {window - 1}-pixel margin "
+         f"({((32 + window - 1) / 32) ** 2:.2f}× its area)")
+
+    # Batch-norm folding for inference, on the network that has batch norm (SSFTT).
+    torch.manual_seed(0)
+    ssftt = lightnets.create_model("ssftt", bands=cube.shape[0],
+                                   num_classes=base.num_classes).eval()
+    for bn in (ssftt.bn3d, ssftt.bn2d):  # statistics of a trained network, not identities
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    folded = copy.deepcopy(ssftt)
+    _fold(folded.conv3d, folded.bn3d)
+    _fold(folded.conv2d, folded.bn2d)
+    folded.bn3d, folded.bn2d = torch.nn.Identity(), torch.nn.Identity()
+    seconds, logits = {}, {}
+    for name, net in (("plain", ssftt), ("folded", folded)):
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            logits[name] = engine.predict_scene(net, cube, device=device)
+            times.append(time.perf_counter() - start)
+        seconds[name] = min(times)
+    diff = float((logits["plain"] - logits["folded"]).abs().max())
+    say(f"  SSFTT map: {seconds['plain']:.2f} s, batch norm folded {seconds['folded']:.2f} s "
+         f"(plain / folded {seconds['plain'] / seconds['folded']:.2f}×; largest logit change "
+         f"{diff:.1e})")
 
 
 def time_to_result(args: argparse.Namespace, precision: str, say) -> None:
