@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from lightnets.cli import build_parser, main
 from lightnets.hsi import HSIClassifier
@@ -202,3 +203,25 @@ def test_cli_device_that_is_not_here_is_one_line(capsys) -> None:
     with pytest.raises(ValueError, match=r"^device: expected cpu \(CUDA is not available"):
         gt = np.ones((4, 4), int) + np.eye(4, dtype=int)
         HSIClassifier(device="cuda").fit(np.ones((4, 4, 3)), gt)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="fp16 is refused on a CPU only")
+def test_cli_fp16_on_a_cpu_is_one_line(capsys) -> None:
+    code, _, err = _train(["--precision", "fp16", *QUICK], capsys)
+    assert code == 2 and err.strip() == (
+        "lightnets: error: precision: expected fp32, bf16 or auto on cpu (fp16 autocast is for "
+        "CUDA), got 'fp16'"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        _train(["--precision", "half", *QUICK], capsys)
+    assert exit_.value.code == 2
+    assert "--precision: invalid choice: 'half'" in capsys.readouterr().err
+
+
+def test_auto_precision_is_recorded_as_the_one_chosen(monkeypatch) -> None:
+    from lightnets import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    assert ExperimentConfig(precision="auto", device="cpu").precision == "bf16"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert ExperimentConfig(precision="auto", device="cpu").precision == "fp32"
