@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,26 +106,23 @@ def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
 
 def _cmd_hsi_predict(args: argparse.Namespace) -> int:
     from .hsi.estimator import HSIClassifier
-    from .hsi.readers import read_cube
+    from .hsi.streaming import open_cube, predict_source, predict_to_npy
 
     clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
     if args.device is not None:
         clf.set_params(device=args.device)
     clf.set_params(precision=args.precision)
-    cube = read_cube(args.cube, variable=args.variable)
-    labels = clf.predict(cube)
     out = Path(args.out)
-    if out.suffix == ".npy":
-        from .runs import atomic_write_bytes
-
-        buffer = io.BytesIO()
-        np.save(buffer, labels)
-        atomic_write_bytes(out, buffer.getvalue())
-    elif out.suffix in (".tif", ".tiff"):
+    with open_cube(args.cube, variable=args.variable) as source:
+        if out.suffix == ".npy":  # streamed to disk: memory bounded by the tile
+            labels = np.load(predict_to_npy(clf, source, out, tile=args.tile), mmap_mode="r")
+        else:
+            labels = predict_source(clf, source, tile=args.tile)
+    if out.suffix in (".tif", ".tiff"):
         from .hsi.writers import write_geotiff
 
         write_geotiff(out, labels)
-    else:
+    elif out.suffix != ".npy":
         from .hsi.maps import save_label_image
 
         save_label_image(out, labels, len(clf.class_names_))
@@ -139,6 +135,7 @@ def _cmd_hsi_predict(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .hsi.config import ExperimentConfig
+    from .hsi.streaming import DEFAULT_TILE
     from .settings import add_arguments
 
     parser = argparse.ArgumentParser(
@@ -206,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cube", required=True, help=".mat, .npy/.npz, ENVI .hdr or GeoTIFF")
     p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
     p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
+    p.add_argument(
+        "--tile",
+        type=int,
+        default=DEFAULT_TILE,
+        help="output pixels per tile side: the cube is read and classified tile by tile (.npy "
+        "through a memory map, MATLAB v7.3 through HDF5 slices; other formats are read whole), "
+        f"and map.npy is written tile by tile (default {DEFAULT_TILE})",
+    )
     add_arguments(p, ExperimentConfig, only=("device", "precision"))
     p.set_defaults(func=_cmd_hsi_predict)
 

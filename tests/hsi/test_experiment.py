@@ -154,6 +154,8 @@ def test_predictor_classifies_a_new_cube_and_rejects_other_band_counts(
                 str(tmp_path / "cube.npy"),
                 "--out",
                 str(tmp_path / "pred.npy"),
+                "--tile",
+                "7",  # streamed tile by tile
             ]
         )
         == 0

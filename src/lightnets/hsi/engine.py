@@ -97,6 +97,7 @@ __all__ = [
     "gather_windows",
     "pad_cube",
     "patch_logits",
+    "predict_block",
     "predict_patches",
     "predict_pixels",
     "predict_scene",
@@ -438,9 +439,30 @@ def predict_scene(
         for r in range(0, height, tile_h):
             for c in range(0, width, tile_w):
                 h, w = min(tile_h, height - r), min(tile_w, width - c)
-                fmap = feature_map(model, padded[:, r : r + h + win - 1, c : c + w + win - 1])
-                out[:, r : r + h, c : c + w] = _head_map(model, fmap).cpu()
+                block = padded[:, r : r + h + win - 1, c : c + w + win - 1]
+                out[:, r : r + h, c : c + w] = _head_map(model, feature_map(model, block)).cpu()
     return out
+
+
+def predict_block(
+    model: nn.Module,
+    block: Any,
+    *,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+) -> Tensor:
+    """Logits ``K × (H − window + 1) × (W − window + 1)`` (CPU, float32) of the pixels whose
+    whole window lies in ``block`` (``bands × H × W``, the caller's margins included): one tile
+    of :func:`predict_scene`, for callers that read a scene piece by piece. A block cut from
+    the zero-padded scene gives exactly :func:`predict_scene`'s logits there."""
+    dev = resolve_device(device)
+    model.to(dev)
+    block_t = as_cube(block, model)
+    if min(block_t.shape[1:]) < model.window:
+        raise bad_value("block", f"a block of at least {model.window}×{model.window} pixels",
+                        tuple(block_t.shape))
+    with _eval_mode(model, precision, dev):
+        return _head_map(model, feature_map(model, block_t.to(dev))).float().cpu()
 
 
 # ----------------------------------------------------------------------------- training

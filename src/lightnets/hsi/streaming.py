@@ -1,0 +1,205 @@
+"""Classify a cube of any size tile by tile: memory bounded by the tile, not by the scene.
+
+A *source* hands out windows of an H×W×B cube without reading the rest: a ``.npy`` file
+through a memory map, a MATLAB v7.3 (HDF5) ``.mat`` through h5py slices; formats without
+windowed access (MATLAB v5 ``.mat``, ``.npz``, and for now ENVI and GeoTIFF) are read whole.
+Each output tile is read with the margin the network's window needs (``window // 2`` on each
+side), reduced by the fitted spectral transform, zero-padded where the margin leaves the scene
+(as the in-memory path pads the whole reduced scene) and classified; its labels are written
+before the next tile is read. Labels equal those of :meth:`HSIClassifier.predict
+<lightnets.hsi.estimator.HSIClassifier.predict>` on the whole cube.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._checks import bad_value, check_int
+from . import engine
+from .readers import CUBE_SUFFIXES, _existing_file, _is_hdf5, check_cube, read_cube, require
+
+if TYPE_CHECKING:
+    from .estimator import HSIClassifier
+
+DEFAULT_TILE = 512  # output pixels per tile side
+
+
+class CubeSource:
+    """An H×W×B cube read window by window (``shape`` known before any pixel is read)."""
+
+    shape: tuple[int, int, int]
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        """The ``rows × cols × B`` window (stored dtype)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file (nothing to do for an array)."""
+
+    def __enter__(self) -> CubeSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ArraySource(CubeSource):
+    """A cube held as an array, in memory or memory-mapped (then only windows are read)."""
+
+    def __init__(self, cube: np.ndarray) -> None:
+        if not isinstance(cube, np.memmap):
+            cube = check_cube(cube)
+        elif cube.ndim != 3:
+            raise bad_value("cube", "an H×W×B array", f"{cube.ndim} dimensions")
+        self.cube = cube
+        self.shape = tuple(int(n) for n in cube.shape)  # type: ignore[assignment]
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        return np.asarray(self.cube[rows, cols])
+
+
+class MatV73Source(CubeSource):
+    """A MATLAB v7.3 variable: HDF5 stores MATLAB's H×W×B array reversed, as B×W×H."""
+
+    def __init__(self, path: Path, variable: str | None) -> None:
+        h5py = require("h5py", "hsi")
+        self.file = h5py.File(path, "r")
+        candidates = {
+            k: v for k, v in self.file.items()
+            if isinstance(v, h5py.Dataset) and v.ndim == 3 and v.dtype.kind in "iuf"
+        }
+        if variable is None and len(candidates) != 1:
+            self.close()
+            raise bad_value(
+                "variable", f"one of {', '.join(sorted(candidates)) or '(none)'} in {path.name}",
+                None,
+            )
+        name = variable if variable is not None else next(iter(candidates))
+        if name not in candidates:
+            self.close()
+            raise bad_value("variable", f"one of {', '.join(sorted(candidates))}", name)
+        self.data = candidates[name]
+        bands, width, height = self.data.shape
+        self.shape = (height, width, bands)
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        return np.ascontiguousarray(self.data[:, cols, rows].transpose(2, 1, 0))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def open_cube(path: str | os.PathLike, *, variable: str | None = None) -> CubeSource:
+    """A source for the cube file ``path`` (windowed where the format allows: module docs)."""
+    path = _existing_file("path", path, CUBE_SUFFIXES)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            cube = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise bad_value("path", "a readable .npy array", f"{path.name} ({exc})") from exc
+        if cube.ndim != 3 or cube.dtype.kind not in "iuf":
+            raise bad_value("cube", "a numeric H×W×B array", f"{cube.dtype} {cube.shape}")
+        return ArraySource(cube)
+    if suffix == ".mat" and _is_hdf5(path):
+        return MatV73Source(path, variable)
+    return ArraySource(read_cube(path, variable=variable))
+
+
+@dataclass(frozen=True)
+class Tile:
+    """Output rows ``r0:r1`` and columns ``c0:c1`` of one tile."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+
+
+def tiles(height: int, width: int, tile: int) -> list[Tile]:
+    """Row-major tiles of at most ``tile × tile`` output pixels covering ``height × width``."""
+    tile = check_int("tile", tile, minimum=1)
+    return [
+        Tile(r, min(r + tile, height), c, min(c + tile, width))
+        for r in range(0, height, tile)
+        for c in range(0, width, tile)
+    ]
+
+
+def _reduced_block(clf: HSIClassifier, source: CubeSource, t: Tile, margin: int) -> np.ndarray:
+    """The tile with its margin, transformed, bands first, zeros beyond the scene's edge."""
+    height, width, _ = source.shape
+    r0, r1 = max(t.r0 - margin, 0), min(t.r1 + margin, height)
+    c0, c1 = max(t.c0 - margin, 0), min(t.c1 + margin, width)
+    reduced = clf.transform_.transform(source.read(slice(r0, r1), slice(c0, c1)))
+    pad = ((r0 - (t.r0 - margin), (t.r1 + margin) - r1), (c0 - (t.c0 - margin),
+           (t.c1 + margin) - c1), (0, 0))
+    return np.pad(reduced, pad).transpose(2, 0, 1)
+
+
+def stream_labels(
+    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE
+) -> Iterator[tuple[Tile, np.ndarray]]:
+    """(tile, labels 1..K of its pixels) for every tile of ``source``, one tile in memory at a
+    time. The band count is checked before any pixel is read."""
+    clf._check_fitted("predict")
+    if source.shape[2] != clf.n_bands_in_:
+        raise bad_value(
+            "cube", f"a cube with {clf.n_bands_in_} bands (as fitted)", f"{source.shape[2]} bands"
+        )
+    network = clf.network_
+    margin = 0 if network is None else network.window // 2
+    for t in tiles(source.shape[0], source.shape[1], tile):
+        block = _reduced_block(clf, source, t, margin)
+        if network is None:
+            labels = clf.svm_.predict_scene(block)
+        else:
+            logits = engine.predict_block(
+                network, block, device=clf.device, precision=clf.precision
+            )
+            labels = logits.argmax(0).numpy()
+        yield t, labels.astype(np.int64) + 1
+
+
+def predict_source(
+    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE, out: Any = None
+) -> np.ndarray:
+    """All labels (H×W, int64) of ``source``, written tile by tile into ``out`` (an array or a
+    memory map of that shape; a new array when None), which is returned."""
+    height, width, _ = source.shape
+    if out is None:
+        out = np.zeros((height, width), dtype=np.int64)
+    for t, labels in stream_labels(clf, source, tile=tile):
+        out[t.r0 : t.r1, t.c0 : t.c1] = labels
+    return out
+
+
+def predict_to_npy(
+    clf: HSIClassifier,
+    source: CubeSource,
+    path: str | os.PathLike,
+    *,
+    tile: int = DEFAULT_TILE,
+) -> Path:
+    """Labels of ``source`` into the ``.npy`` file ``path`` through a memory map, tile by tile;
+    the file appears under its name only once complete (a temporary file is renamed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    height, width, _ = source.shape
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int64, shape=(height, width))
+        predict_source(clf, source, tile=tile, out=out)
+        out.flush()
+        del out
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
