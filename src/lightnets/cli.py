@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from ._checks import called_from_command_line
 
 
@@ -106,29 +104,33 @@ def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
 
 def _cmd_hsi_predict(args: argparse.Namespace) -> int:
     from .hsi.estimator import HSIClassifier
-    from .hsi.streaming import open_cube, predict_source, predict_to_npy
+    from .hsi.streaming import ArrayLabels, NpyLabels, map_source, open_cube
 
     clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
     if args.device is not None:
         clf.set_params(device=args.device)
     clf.set_params(precision=args.precision)
     out = Path(args.out)
+    names = clf.class_names_
     with open_cube(args.cube, variable=args.variable) as source:
-        if out.suffix == ".npy":  # streamed to disk: memory bounded by the tile
-            labels = np.load(predict_to_npy(clf, source, out, tile=args.tile), mmap_mode="r")
-        else:
-            labels = predict_source(clf, source, tile=args.tile)
-    if out.suffix in (".tif", ".tiff"):
-        from .hsi.writers import write_geotiff
+        height, width, _ = source.shape
+        if out.suffix == ".npy":  # written tile by tile: memory bounded by the tile
+            sink = NpyLabels(out, height, width)
+        elif out.suffix in (".tif", ".tiff"):
+            from .hsi.writers import GeoTiffLabels
 
-        write_geotiff(out, labels)
-    elif out.suffix != ".npy":
+            geo = {k: getattr(source, k, None) for k in ("crs", "transform")}
+            sink = GeoTiffLabels(out, height, width, names, **geo)
+        else:
+            sink = ArrayLabels(height, width)
+        with sink:
+            counts = map_source(clf, source, sink, tile=args.tile, progress=not args.quiet)
+    if isinstance(sink, ArrayLabels):
         from .hsi.maps import save_label_image
 
-        save_label_image(out, labels, len(clf.class_names_))
-    counts = np.bincount(labels.ravel(), minlength=len(clf.class_names_) + 1)[1:]
-    print(f"classified {labels.size:,} pixels into {len(clf.class_names_)} classes → {out}")
-    for name, count in zip(clf.class_names_, counts, strict=True):
+        save_label_image(out, sink.labels, len(names))
+    print(f"classified {int(counts.sum()):,} pixels into {len(names)} classes → {out}")
+    for name, count in zip(names, counts[1:], strict=True):
         print(f"  {name:32s} {count:8,d}")
     return 0
 
@@ -212,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"and map.npy is written tile by tile (default {DEFAULT_TILE})",
     )
     add_arguments(p, ExperimentConfig, only=("device", "precision"))
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_hsi_predict)
 
     p = hsi.add_parser("dropout", help="show why predictions change when dropout is left on")

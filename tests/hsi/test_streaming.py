@@ -89,3 +89,81 @@ def test_another_band_count_fails_before_reading(fitted: dict) -> None:
     with pytest.raises(ValueError, match=r"^cube: expected a cube with 16 bands \(as fitted\), "
                                          r"got '7 bands'"):
         next(stream_labels(fitted["network"], _Unread()))
+
+
+class _Failing(ArraySource):
+    """Fails on the third window read, as a disk or a network share might."""
+
+    def __init__(self, cube: np.ndarray) -> None:
+        super().__init__(cube)
+        self.reads = 0
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        self.reads += 1
+        if self.reads == 3:
+            raise OSError("read failed")
+        return super().read(rows, cols)
+
+
+def test_a_map_that_fails_midway_leaves_no_file(fitted: dict, tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="read failed"):
+        predict_to_npy(fitted["svm"], _Failing(fitted["cube"]), tmp_path / "map.npy", tile=8)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_shows_pixels_per_second(fitted: dict, capsys) -> None:
+    predict_source(fitted["svm"], ArraySource(fitted["cube"]), tile=8, progress=True)
+    err = capsys.readouterr().err
+    assert "map" in err and "px/s" in err and "1.07k/1.07k" in err  # 37 × 29 pixels
+
+
+def _cli_predict(model: Path, cube: Path, out: Path, *extra: str) -> int:
+    from lightnets.cli import main
+
+    return main(["hsi", "predict", "--checkpoint", str(model), "--cube", str(cube),
+                 "--out", str(out), "--tile", "8", "--quiet", *extra])
+
+
+def test_a_geotiff_map_keeps_the_inputs_crs_and_transform(fitted: dict, tmp_path: Path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.transform import from_origin
+
+    clf, cube = fitted["network"], fitted["cube"]
+    clf.save(tmp_path / "model.lnet")
+    transform = from_origin(500000.0, 4500000.0, 20.0, 20.0)
+    profile = {"driver": "GTiff", "height": cube.shape[0], "width": cube.shape[1],
+               "count": cube.shape[2], "dtype": "float32", "crs": "EPSG:32616",
+               "transform": transform}
+    with rasterio.open(tmp_path / "cube.tif", "w", **profile) as dst:
+        dst.write(cube.transpose(2, 0, 1))
+    assert _cli_predict(tmp_path / "model.lnet", tmp_path / "cube.tif", tmp_path / "map.tif") == 0
+    with rasterio.open(tmp_path / "map.tif") as src:
+        assert src.crs.to_epsg() == 32616 and src.transform == transform
+        assert src.nodata == 0 and src.dtypes == ("uint8",) and src.profile["tiled"]
+        assert src.compression.name == "deflate"
+        np.testing.assert_array_equal(src.read(1), clf.predict(cube))
+        assert src.tags()["class_1"] == clf.class_names_[0] and src.tags()["classes"] == "4"
+        assert src.colormap(1)[0][:3] == (0, 0, 0) and len(set(src.colormap(1).values())) > 4
+
+
+def test_a_map_of_an_input_without_crs_warns(fitted: dict, tmp_path: Path) -> None:
+    rasterio = pytest.importorskip("rasterio")
+    clf, cube = fitted["svm"], fitted["cube"]
+    clf.save(tmp_path / "model.lnet")
+    np.save(tmp_path / "cube.npy", cube)
+    with pytest.warns(RuntimeWarning, match=r"map\.tif: written without a CRS"):
+        _cli_predict(tmp_path / "model.lnet", tmp_path / "cube.npy", tmp_path / "map.tif")
+    with rasterio.open(tmp_path / "map.tif") as src:
+        assert src.crs is None
+        np.testing.assert_array_equal(src.read(1), clf.predict(cube))
+
+
+def test_an_envi_cube_is_read_through_spectrals_memory_map(fitted: dict, tmp_path: Path) -> None:
+    envi = pytest.importorskip("spectral.io.envi")
+    cube = fitted["cube"]
+    envi.save_image(str(tmp_path / "cube.hdr"), cube, dtype=np.float32, interleave="bil")
+    with open_cube(tmp_path / "cube.hdr") as source:
+        assert source.shape == cube.shape
+        np.testing.assert_array_equal(source.read(slice(4, 9), slice(10, 29)), cube[4:9, 10:])
+        labels = predict_source(fitted["network"], source, tile=8)
+    np.testing.assert_array_equal(labels, fitted["network"].predict(cube))

@@ -1,8 +1,10 @@
 """Classify a cube of any size tile by tile: memory bounded by the tile, not by the scene.
 
 A *source* hands out windows of an H×W×B cube without reading the rest: a ``.npy`` file
-through a memory map, a MATLAB v7.3 (HDF5) ``.mat`` through h5py slices; formats without
-windowed access (MATLAB v5 ``.mat``, ``.npz``, and for now ENVI and GeoTIFF) are read whole.
+through a memory map, a MATLAB v7.3 (HDF5) ``.mat`` through h5py slices, ENVI through
+``spectral``'s memory map (``envi`` extra), GeoTIFF through ``rasterio`` windows (``geotiff``
+extra, whose CRS and transform the output map keeps); MATLAB v5 ``.mat`` and ``.npz`` have no
+windowed access and are read whole.
 Each output tile is read with the margin the network's window needs (``window // 2`` on each
 side), reduced by the fitted spectral transform, zero-padded where the margin leaves the scene
 (as the in-memory path pads the whole reduced scene) and classified; its labels are written
@@ -64,6 +66,40 @@ class ArraySource(CubeSource):
         return np.asarray(self.cube[rows, cols])
 
 
+class EnviSource(CubeSource):
+    """An ENVI image (``.hdr`` with its data file) through ``spectral``'s memory map."""
+
+    def __init__(self, path: Path) -> None:
+        spectral = require("spectral", "envi")
+        self.image = spectral.envi.open(str(path))
+        self.shape = tuple(int(n) for n in self.image.shape)  # type: ignore[assignment]
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        region = self.image.read_subregion((rows.start, rows.stop), (cols.start, cols.stop))
+        return np.asarray(region)
+
+
+class GeoTiffSource(CubeSource):
+    """A GeoTIFF read window by window through ``rasterio``; ``crs`` and ``transform`` are
+    the file's georeferencing (None when it has none)."""
+
+    def __init__(self, path: Path) -> None:
+        rasterio = require("rasterio", "geotiff")
+        self.dataset = rasterio.open(path)
+        self.shape = (self.dataset.height, self.dataset.width, self.dataset.count)
+        self.crs = self.dataset.crs
+        self.transform = None if self.crs is None else self.dataset.transform
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        from rasterio.windows import Window
+
+        window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        return self.dataset.read(window=window).transpose(1, 2, 0)
+
+    def close(self) -> None:
+        self.dataset.close()
+
+
 class MatV73Source(CubeSource):
     """A MATLAB v7.3 variable: HDF5 stores MATLAB's H×W×B array reversed, as B×W×H."""
 
@@ -109,6 +145,10 @@ def open_cube(path: str | os.PathLike, *, variable: str | None = None) -> CubeSo
         return ArraySource(cube)
     if suffix == ".mat" and _is_hdf5(path):
         return MatV73Source(path, variable)
+    if suffix == ".hdr":
+        return EnviSource(path)
+    if suffix in (".tif", ".tiff"):
+        return GeoTiffSource(path)
     return ArraySource(read_cube(path, variable=variable))
 
 
@@ -167,17 +207,97 @@ def stream_labels(
         yield t, labels.astype(np.int64) + 1
 
 
-def predict_source(
-    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE, out: Any = None
+class ArrayLabels:
+    """A label map kept in memory (``labels``: H×W int64, 0 where nothing was written)."""
+
+    def __init__(self, height: int, width: int) -> None:
+        self.labels = np.zeros((height, width), dtype=np.int64)
+
+    def write(self, tile: Tile, labels: np.ndarray) -> None:
+        self.labels[tile.r0 : tile.r1, tile.c0 : tile.c1] = labels
+
+    def __enter__(self) -> ArrayLabels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class NpyLabels:
+    """A label map written into the ``.npy`` file ``path`` through a memory map (int64, as
+    :meth:`HSIClassifier.predict` returns); the file gets its name only once complete (use
+    ``with``: a temporary file is renamed on success, removed on failure)."""
+
+    def __init__(self, path: str | os.PathLike, height: int, width: int) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.labels = np.lib.format.open_memmap(
+            self.tmp, mode="w+", dtype=np.int64, shape=(height, width)
+        )
+
+    def write(self, tile: Tile, labels: np.ndarray) -> None:
+        self.labels[tile.r0 : tile.r1, tile.c0 : tile.c1] = labels
+
+    def __enter__(self) -> NpyLabels:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.labels.flush()
+        del self.labels  # unmap before the rename
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def map_source(
+    clf: HSIClassifier,
+    source: CubeSource,
+    sink: Any,
+    *,
+    tile: int = DEFAULT_TILE,
+    progress: bool = False,
 ) -> np.ndarray:
-    """All labels (H×W, int64) of ``source``, written tile by tile into ``out`` (an array or a
-    memory map of that shape; a new array when None), which is returned."""
-    height, width, _ = source.shape
-    if out is None:
-        out = np.zeros((height, width), dtype=np.int64)
-    for t, labels in stream_labels(clf, source, tile=tile):
-        out[t.r0 : t.r1, t.c0 : t.c1] = labels
-    return out
+    """Classify ``source`` tile by tile into ``sink`` (anything with ``write(tile, labels)``:
+    :class:`ArrayLabels`, :class:`NpyLabels`, :class:`~lightnets.hsi.writers.GeoTiffLabels`);
+    returns the pixel count of each label 0..K. ``progress`` shows pixels per second and the
+    time left."""
+    counts = np.zeros(len(clf.class_names_) + 1, dtype=np.int64)
+    bar = _progress_bar(source.shape[0] * source.shape[1], progress)
+    try:
+        for t, labels in stream_labels(clf, source, tile=tile):
+            sink.write(t, labels)
+            counts += np.bincount(labels.ravel(), minlength=len(counts))
+            bar.update(labels.size)
+    finally:
+        bar.close()
+    return counts
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, show: bool) -> Any:
+    """A tqdm bar counting pixels (rate and time left), or nothing."""
+    if not show:
+        return _NoBar()
+    tqdm = require("tqdm", "hsi").tqdm
+    return tqdm(total=total, unit="px", unit_scale=True, desc="map", smoothing=0.1)
+
+
+def predict_source(
+    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE, progress: bool = False
+) -> np.ndarray:
+    """All labels (H×W, int64) of ``source``, computed tile by tile."""
+    sink = ArrayLabels(source.shape[0], source.shape[1])
+    map_source(clf, source, sink, tile=tile, progress=progress)
+    return sink.labels
 
 
 def predict_to_npy(
@@ -186,20 +306,9 @@ def predict_to_npy(
     path: str | os.PathLike,
     *,
     tile: int = DEFAULT_TILE,
+    progress: bool = False,
 ) -> Path:
-    """Labels of ``source`` into the ``.npy`` file ``path`` through a memory map, tile by tile;
-    the file appears under its name only once complete (a temporary file is renamed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    height, width, _ = source.shape
-    try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int64, shape=(height, width))
-        predict_source(clf, source, tile=tile, out=out)
-        out.flush()
-        del out
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Labels of ``source`` into the ``.npy`` file ``path``, tile by tile (:class:`NpyLabels`)."""
+    with NpyLabels(path, source.shape[0], source.shape[1]) as sink:
+        map_source(clf, source, sink, tile=tile, progress=progress)
+    return Path(path)
