@@ -103,33 +103,30 @@ def _cmd_hsi_dropout(args: argparse.Namespace) -> int:
 
 
 def _cmd_hsi_predict(args: argparse.Namespace) -> int:
-    from .hsi.estimator import HSIClassifier
-    from .hsi.streaming import ArrayLabels, NpyLabels, map_source, open_cube
+    from .hsi.mapjob import map_cube_file
 
-    clf = HSIClassifier.load(args.checkpoint, argument="checkpoint")
-    if args.device is not None:
-        clf.set_params(device=args.device)
-    clf.set_params(precision=args.precision)
-    out = Path(args.out)
-    names = clf.class_names_
-    with open_cube(args.cube, variable=args.variable) as source:
-        height, width, _ = source.shape
-        if out.suffix == ".npy":  # written tile by tile: memory bounded by the tile
-            sink = NpyLabels(out, height, width)
-        elif out.suffix in (".tif", ".tiff"):
-            from .hsi.writers import GeoTiffLabels
-
-            geo = {k: getattr(source, k, None) for k in ("crs", "transform")}
-            sink = GeoTiffLabels(out, height, width, names, **geo)
-        else:
-            sink = ArrayLabels(height, width)
-        with sink:
-            counts = map_source(clf, source, sink, tile=args.tile, progress=not args.quiet)
-    if isinstance(sink, ArrayLabels):
-        from .hsi.maps import save_label_image
-
-        save_label_image(out, sink.labels, len(names))
-    print(f"classified {int(counts.sum()):,} pixels into {len(names)} classes → {out}")
+    result = map_cube_file(
+        args.checkpoint,
+        args.cube,
+        args.out,
+        variable=args.variable,
+        tile=args.tile,
+        confidence=args.confidence,
+        resume=args.resume,
+        device=args.device,
+        precision=args.precision,
+        progress=not args.quiet,
+    )
+    if result.rank != 0:
+        return 0
+    counts, names = result.counts, result.class_names
+    processes = f" by {result.world_size} processes" if result.world_size > 1 else ""
+    print(
+        f"classified {int(counts.sum()):,} pixels into {len(names)} classes{processes} in "
+        f"{result.seconds:.1f} s → {', '.join(str(p) for p in result.outputs)}"
+    )
+    if result.png_step > 1:
+        print(f"  the PNG keeps every {result.png_step}th pixel of every {result.png_step}th row")
     for name, count in zip(names, counts[1:], strict=True):
         print(f"  {name:32s} {count:8,d}")
     return 0
@@ -137,6 +134,7 @@ def _cmd_hsi_predict(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .hsi.config import ExperimentConfig
+    from .hsi.mapjob import PREVIEW_SIDE
     from .hsi.streaming import DEFAULT_TILE
     from .settings import add_arguments
 
@@ -204,14 +202,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cube", required=True, help=".mat, .npy/.npz, ENVI .hdr or GeoTIFF")
     p.add_argument("--variable", help="array name inside a .mat/.npz holding the cube")
-    p.add_argument("--out", default="map.png", help="map.png, map.npy or map.tif")
+    p.add_argument(
+        "--out",
+        default="map.png",
+        help="map.png, map.npy or map.tif (GeoTIFF: the input's CRS and transform, a colour "
+        f"table, class names); .npy and .tif maps get a preview PNG of at most {PREVIEW_SIDE} "
+        "pixels a side",
+    )
     p.add_argument(
         "--tile",
         type=int,
         default=DEFAULT_TILE,
         help="output pixels per tile side: the cube is read and classified tile by tile (.npy "
-        "through a memory map, MATLAB v7.3 through HDF5 slices; other formats are read whole), "
-        f"and map.npy is written tile by tile (default {DEFAULT_TILE})",
+        "through a memory map, ENVI through spectral, GeoTIFF through rasterio windows, MATLAB "
+        "v7.3 through HDF5 slices; MATLAB v5 .mat and .npz are read whole), each finished tile "
+        f"kept until the map is assembled (default {DEFAULT_TILE})",
+    )
+    p.add_argument(
+        "--confidence",
+        action="store_true",
+        help="also write each pixel's largest class probability: map.confidence.npy|.tif|.png",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted map from its finished tiles (refused for another model, "
+        "cube shape or tile size)",
     )
     add_arguments(p, ExperimentConfig, only=("device", "precision"))
     p.add_argument("--quiet", action="store_true", help="no progress bar")

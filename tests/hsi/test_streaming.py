@@ -11,6 +11,7 @@ from lightnets.hsi import HSIClassifier
 from lightnets.hsi.streaming import (
     ArraySource,
     CubeSource,
+    NpySource,
     open_cube,
     predict_source,
     predict_to_npy,
@@ -57,7 +58,7 @@ def test_a_memory_mapped_npy_streams_into_an_npy(fitted: dict, tmp_path: Path) -
     clf, cube = fitted["network"], fitted["cube"]
     np.save(tmp_path / "cube.npy", cube)
     with open_cube(tmp_path / "cube.npy") as source:
-        assert isinstance(source.cube, np.memmap) and source.shape == cube.shape
+        assert isinstance(source, NpySource) and source.shape == cube.shape
         path = predict_to_npy(clf, source, tmp_path / "out" / "map.npy", tile=6)
     np.testing.assert_array_equal(np.load(path), clf.predict(cube))
     assert sorted(p.name for p in path.parent.iterdir()) == ["map.npy"]  # no temporary left

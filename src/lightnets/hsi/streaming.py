@@ -10,12 +10,17 @@ side), reduced by the fitted spectral transform, zero-padded where the margin le
 (as the in-memory path pads the whole reduced scene) and classified; its labels are written
 before the next tile is read. Labels equal those of :meth:`HSIClassifier.predict
 <lightnets.hsi.estimator.HSIClassifier.predict>` on the whole cube.
+
+Memory stays bounded by the tile on both sides: a ``.npy`` cube is mapped afresh for each
+window and unmapped after it (pages of a long-lived map would count towards the process's
+resident memory until the whole file had been read), and an ``.npy`` map is written row by row
+into its file rather than through a map.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +69,30 @@ class ArraySource(CubeSource):
 
     def read(self, rows: slice, cols: slice) -> np.ndarray:
         return np.asarray(self.cube[rows, cols])
+
+
+class NpySource(CubeSource):
+    """A ``.npy`` cube mapped for each window only (resident memory bounded by the window)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        cube = self._map()
+        if cube.ndim != 3 or cube.dtype.kind not in "iuf":
+            raise bad_value("cube", "a numeric H×W×B array", f"{cube.dtype} {cube.shape}")
+        self.shape = tuple(int(n) for n in cube.shape)  # type: ignore[assignment]
+        self.dtype = cube.dtype
+
+    def _map(self) -> np.ndarray:
+        try:
+            return np.load(self.path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise bad_value("path", "a readable .npy array", f"{self.path.name} ({exc})") from exc
+
+    def read(self, rows: slice, cols: slice) -> np.ndarray:
+        cube = self._map()
+        window = np.array(cube[rows, cols])  # a copy: the map is released with ``cube``
+        del cube
+        return window
 
 
 class EnviSource(CubeSource):
@@ -136,13 +165,7 @@ def open_cube(path: str | os.PathLike, *, variable: str | None = None) -> CubeSo
     path = _existing_file("path", path, CUBE_SUFFIXES)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            cube = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise bad_value("path", "a readable .npy array", f"{path.name} ({exc})") from exc
-        if cube.ndim != 3 or cube.dtype.kind not in "iuf":
-            raise bad_value("cube", "a numeric H×W×B array", f"{cube.dtype} {cube.shape}")
-        return ArraySource(cube)
+        return NpySource(path)
     if suffix == ".mat" and _is_hdf5(path):
         return MatV73Source(path, variable)
     if suffix == ".hdr":
@@ -183,20 +206,36 @@ def _reduced_block(clf: HSIClassifier, source: CubeSource, t: Tile, margin: int)
     return np.pad(reduced, pad).transpose(2, 0, 1)
 
 
-def stream_labels(
-    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE
-) -> Iterator[tuple[Tile, np.ndarray]]:
-    """(tile, labels 1..K of its pixels) for every tile of ``source``, one tile in memory at a
-    time. The band count is checked before any pixel is read."""
+def check_bands(clf: HSIClassifier, source: CubeSource) -> None:
+    """The cube has the band count the classifier was fitted on (checked before any pixel is
+    read)."""
     clf._check_fitted("predict")
     if source.shape[2] != clf.n_bands_in_:
         raise bad_value(
             "cube", f"a cube with {clf.n_bands_in_} bands (as fitted)", f"{source.shape[2]} bands"
         )
+
+
+def stream_labels(
+    clf: HSIClassifier,
+    source: CubeSource,
+    *,
+    tile: int = DEFAULT_TILE,
+    only: Sequence[Tile] | None = None,
+    confidence: bool = False,
+) -> Iterator[tuple[Tile, np.ndarray, np.ndarray | None]]:
+    """(tile, labels 1..K, confidence) for every tile of ``source`` (or the tiles ``only``),
+    one tile in memory at a time. ``confidence``: each pixel's largest softmax probability
+    (float32; a network only, the SVM votes), else None."""
+    check_bands(clf, source)
     network = clf.network_
+    if confidence and network is None:
+        raise bad_value("confidence", "a network's model (the SVM votes, it has no probability)",
+                        "svm")
     margin = 0 if network is None else network.window // 2
-    for t in tiles(source.shape[0], source.shape[1], tile):
+    for t in tiles(source.shape[0], source.shape[1], tile) if only is None else only:
         block = _reduced_block(clf, source, t, margin)
+        conf = None
         if network is None:
             labels = clf.svm_.predict_scene(block)
         else:
@@ -204,7 +243,9 @@ def stream_labels(
                 network, block, device=clf.device, precision=clf.precision
             )
             labels = logits.argmax(0).numpy()
-        yield t, labels.astype(np.int64) + 1
+            if confidence:
+                conf = logits.softmax(0).amax(0).numpy().astype(np.float32)
+        yield t, labels.astype(np.int64) + 1, conf
 
 
 class ArrayLabels:
@@ -224,31 +265,56 @@ class ArrayLabels:
 
 
 class NpyLabels:
-    """A label map written into the ``.npy`` file ``path`` through a memory map (int64, as
-    :meth:`HSIClassifier.predict` returns); the file gets its name only once complete (use
-    ``with``: a temporary file is renamed on success, removed on failure)."""
+    """A map written into the ``.npy`` file ``path`` row by row (``dtype`` int64 for labels,
+    as :meth:`HSIClassifier.predict` returns; float32 for confidence); the file gets its name
+    only once complete (use ``with``: a temporary file is renamed on success, removed on
+    failure)."""
 
-    def __init__(self, path: str | os.PathLike, height: int, width: int) -> None:
+    def __init__(
+        self, path: str | os.PathLike, height: int, width: int, dtype: Any = np.int64
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.tmp")
-        self.labels = np.lib.format.open_memmap(
-            self.tmp, mode="w+", dtype=np.int64, shape=(height, width)
-        )
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in __exit__
+        try:
+            header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                      "shape": (height, width)}
+            np.lib.format.write_array_header_1_0(self.file, header)
+            self.offset = self.file.tell()
+            self.file.truncate(self.offset + height * width * self.dtype.itemsize)
+        except BaseException:
+            self._discard()
+            raise
 
-    def write(self, tile: Tile, labels: np.ndarray) -> None:
-        self.labels[tile.r0 : tile.r1, tile.c0 : tile.c1] = labels
+    def write(self, tile: Tile, values: np.ndarray) -> None:
+        row_bytes = self.width * self.dtype.itemsize
+        values = np.ascontiguousarray(values, dtype=self.dtype)
+        for i, row in enumerate(values):
+            self.file.seek(self.offset + (tile.r0 + i) * row_bytes + tile.c0 * self.dtype.itemsize)
+            self.file.write(row.tobytes())
+
+    def _discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> NpyLabels:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        self.labels.flush()
-        del self.labels  # unmap before the rename
-        if exc_type is None:
+        if exc_type is not None:
+            self._discard()
+            return
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
             os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        except BaseException:
+            self._discard()
+            raise
 
 
 def map_source(
@@ -266,7 +332,7 @@ def map_source(
     counts = np.zeros(len(clf.class_names_) + 1, dtype=np.int64)
     bar = _progress_bar(source.shape[0] * source.shape[1], progress)
     try:
-        for t, labels in stream_labels(clf, source, tile=tile):
+        for t, labels, _ in stream_labels(clf, source, tile=tile):
             sink.write(t, labels)
             counts += np.bincount(labels.ravel(), minlength=len(counts))
             bar.update(labels.size)

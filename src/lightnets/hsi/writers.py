@@ -24,8 +24,81 @@ from .readers import require
 BLOCK = 256  # GeoTIFF tile side (a multiple of 16, as the format requires)
 
 
-class GeoTiffLabels:
-    """A label map being written into the GeoTIFF ``path``, window by window (use ``with``)."""
+class _GeoTiff:
+    """A single-band GeoTIFF being written window by window into a temporary file beside
+    ``path``, renamed to it once complete (use ``with``)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        height: int,
+        width: int,
+        dtype: str,
+        *,
+        nodata: float | None,
+        crs: Any = None,
+        transform: Any = None,
+    ) -> None:
+        rasterio = require("rasterio", "geotiff")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if crs is None:
+            warnings.warn(
+                f"{self.path.name}: written without a CRS or geotransform (the input has none); "
+                "a GIS will place it at 0, 0",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        self.dtype = dtype
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                   suffix=".tmp")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        profile: dict[str, Any] = {
+            "driver": "GTiff",
+            "height": height,
+            "width": width,
+            "count": 1,
+            "dtype": dtype,
+            "nodata": nodata,
+            "tiled": True,
+            "blockxsize": BLOCK,
+            "blockysize": BLOCK,
+            "compress": "deflate",
+        }
+        if crs is not None:
+            profile.update(crs=crs, transform=transform)
+        try:
+            self.dataset = rasterio.open(self.tmp, "w", **profile)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def write(self, tile: Any, values: np.ndarray) -> None:
+        """Values of the window ``tile`` (``r0, r1, c0, c1``)."""
+        from rasterio.windows import Window
+
+        window = Window(tile.c0, tile.r0, tile.c1 - tile.c0, tile.r1 - tile.r0)
+        self.dataset.write(np.asarray(values).astype(self.dtype), 1, window=window)
+
+    def __enter__(self) -> _GeoTiff:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self.dataset.close()
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+class GeoTiffLabels(_GeoTiff):
+    """A label map being written into the GeoTIFF ``path``: labels 1..K, nodata 0, a colour
+    table and the class names (use ``with``)."""
 
     def __init__(
         self,
@@ -37,63 +110,36 @@ class GeoTiffLabels:
         crs: Any = None,
         transform: Any = None,
     ) -> None:
-        rasterio = require("rasterio", "geotiff")
         from .maps import class_colors
 
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if crs is None:
-            warnings.warn(
-                f"{self.path.name}: written without a CRS or geotransform (the input has none); "
-                "a GIS will place it at 0, 0",
-                RuntimeWarning,
-                stacklevel=2,
-            )
         k = len(class_names)
-        self.dtype = "uint8" if k <= 255 else "uint16"
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
-                                   suffix=".tmp")
-        os.close(fd)
-        self.tmp = Path(tmp)
-        profile: dict[str, Any] = {
-            "driver": "GTiff",
-            "height": height,
-            "width": width,
-            "count": 1,
-            "dtype": self.dtype,
-            "nodata": 0,
-            "tiled": True,
-            "blockxsize": BLOCK,
-            "blockysize": BLOCK,
-            "compress": "deflate",
-        }
-        if crs is not None:
-            profile.update(crs=crs, transform=transform)
-        self.dataset = rasterio.open(self.tmp, "w", **profile)
+        dtype = "uint8" if k <= 255 else "uint16"
+        super().__init__(path, height, width, dtype, nodata=0, crs=crs, transform=transform)
         colours = (np.asarray(class_colors(k)) * 255).round().astype(int)
-        if self.dtype == "uint8":  # GeoTIFF colour tables are for 8- and 16-bit bands
+        if dtype == "uint8":  # GeoTIFF colour tables are for 8- and 16-bit bands
             self.dataset.write_colormap(1, {i: (*map(int, c), 255) for i, c in enumerate(colours)})
         self.dataset.update_tags(
             classes=str(k), **{f"class_{i}": name for i, name in enumerate(class_names, 1)}
         )
         self.dataset.set_band_description(1, "class (0 = no data)")
 
-    def write(self, tile: Any, labels: np.ndarray) -> None:
-        """Labels of the window ``tile`` (``r0, r1, c0, c1``)."""
-        from rasterio.windows import Window
 
-        window = Window(tile.c0, tile.r0, tile.c1 - tile.c0, tile.r1 - tile.r0)
-        self.dataset.write(np.asarray(labels).astype(self.dtype), 1, window=window)
+class GeoTiffConfidence(_GeoTiff):
+    """Each pixel's largest class probability (float32, 0..1) as a GeoTIFF beside the map,
+    with the same georeferencing (use ``with``)."""
 
-    def __enter__(self) -> GeoTiffLabels:
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        self.dataset.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        height: int,
+        width: int,
+        *,
+        crs: Any = None,
+        transform: Any = None,
+    ) -> None:
+        super().__init__(path, height, width, "float32", nodata=None, crs=crs,
+                         transform=transform)
+        self.dataset.set_band_description(1, "largest class probability")
 
 
 def write_geotiff(
