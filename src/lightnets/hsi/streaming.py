@@ -34,7 +34,9 @@ from .readers import CUBE_SUFFIXES, _existing_file, _is_hdf5, check_cube, read_c
 if TYPE_CHECKING:
     from .estimator import HSIClassifier
 
-DEFAULT_TILE = 512  # output pixels per tile side
+# Output pixels per tile side: engine.DEFAULT_MAX_PIXELS (256²), whose HybridSN activations
+# (about 3 KB per pixel of tile plus margin) keep a process under 1.5 GB.
+DEFAULT_TILE = 256
 
 
 class CubeSource:
