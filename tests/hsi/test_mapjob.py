@@ -212,3 +212,22 @@ def test_two_torchrun_processes_make_the_one_process_map(job: dict, tmp_path: Pa
                                   np.load(tmp_path / "one" / "map.confidence.npy"))
     assert not parts_folder(tmp_path / "map.npy").exists()
 
+
+
+@pytest.mark.slow
+def test_indian_pines_mapped_in_tiles_equals_the_in_memory_map(
+    indian_pines_scene, tmp_path: Path
+) -> None:
+    """HybridSN at its paper window (25) and PCA (30), one epoch: the map job over tiles of 64
+    (145 is no multiple of it) gives every pixel the label of ``predict`` on the whole cube."""
+    from lightnets.hsi.splits import stratified_split
+
+    scene = indian_pines_scene
+    split = stratified_split(scene.gt, 0.1, seed=0)
+    clf = HSIClassifier("hybridsn", epochs=1).fit(scene, train_mask=split.train)
+    clf.save(tmp_path / "ip.lnet")
+    np.save(tmp_path / "ip.npy", scene.cube)
+    expected = clf.predict(scene.cube)
+    assert len(np.unique(expected)) > 2
+    map_cube_file(tmp_path / "ip.lnet", tmp_path / "ip.npy", tmp_path / "map.npy", tile=64)
+    np.testing.assert_array_equal(np.load(tmp_path / "map.npy"), expected)

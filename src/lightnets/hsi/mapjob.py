@@ -194,7 +194,7 @@ def _check_writable(out: Path) -> None:
         raise bad_value("out", f"a map file ending in {', '.join(MAP_SUFFIXES)}", str(out))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        probe = out.parent / f".{out.name}.probe"
+        probe = out.parent / f".{out.name}.{os.getpid()}.probe"  # one per process
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
