@@ -304,6 +304,56 @@ def _save_gray(path: Path, values: np.ndarray) -> None:
 # ------------------------------------------------------------------------------ the job
 
 
+def _open_parts(
+    out: Path, grid: list[Tile], wanted: dict[str, Any], resume: bool, group: _Group, log: Any
+) -> Path:
+    """The parts folder of ``out``, made (rank 0) or checked for resuming (every rank, so every
+    rank raises the same error)."""
+    parts = parts_folder(out)
+    found = _read_manifest(parts)
+    if found is not None and not resume:
+        done = sum(_part(parts, t).exists() for t in grid)
+        raise bad_value(
+            "out",
+            f"a map without unfinished parts ({spell('resume')} continues them; "
+            "deleting the folder starts again)",
+            f"{parts} holds {done} of {len(grid)} tiles",
+        )
+    if found is not None:
+        _check_manifest(found, wanted, out)
+    group.barrier()  # every rank has read the folder before rank 0 changes it
+    if group.rank == 0:
+        if found is None:
+            if resume:
+                log(f"{out.name}: no unfinished map to resume, starting")
+            if parts.exists():  # a folder without manifest: a start cut short
+                shutil.rmtree(parts)
+            parts.mkdir(parents=True)
+            atomic_write_bytes(parts / "manifest.json", json.dumps(wanted, indent=2).encode())
+        else:
+            done = sum(_part(parts, t).exists() for t in grid)
+            log(f"resuming {out.name}: {done} of {len(grid)} tiles done")
+    group.barrier()
+    return parts
+
+
+def _classify_share(
+    clf: Any, source: Any, parts: Path, todo: list[Tile], confidence: bool, progress: bool
+) -> None:
+    """Classify the tiles ``todo``, saving each (confidence first, labels last: a tile is done
+    when its labels exist)."""
+    dtype = np.uint8 if len(clf.class_names_) < 256 else np.uint16
+    bar = _progress_bar(sum((t.r1 - t.r0) * (t.c1 - t.c0) for t in todo), progress)
+    try:
+        for t, labels, conf in stream_labels(clf, source, only=todo, confidence=confidence):
+            if conf is not None:
+                _save_part(_part(parts, t, "confidence"), conf)
+            _save_part(_part(parts, t), labels.astype(dtype))
+            bar.update(labels.size)
+    finally:
+        bar.close()
+
+
 def map_cube_file(
     checkpoint: str | os.PathLike,
     cube: str | os.PathLike,
@@ -324,8 +374,7 @@ def map_cube_file(
     from .estimator import HSIClassifier
 
     start = time.perf_counter()
-    out = Path(out)
-    checkpoint = Path(checkpoint)
+    out, checkpoint = Path(out), Path(checkpoint)
     with _processes() as group:
         clf = HSIClassifier.load(checkpoint, argument="checkpoint")
         clf.set_params(precision=precision, **({} if device is None else {"device": device}))
@@ -339,7 +388,6 @@ def map_cube_file(
                     "svm",
                 )
             grid = tiles(source.shape[0], source.shape[1], tile)
-            parts = parts_folder(out)
             wanted = {
                 "checkpoint": str(checkpoint),
                 "checkpoint_sha256": _sha256(checkpoint),
@@ -348,47 +396,10 @@ def map_cube_file(
                 "tile": tile,
                 "confidence": confidence,
             }
-            found = _read_manifest(parts)
-            if found is not None and not resume:
-                done = sum(_part(parts, t).exists() for t in grid)
-                raise bad_value(
-                    "out",
-                    f"a map without unfinished parts ({spell('resume')} continues them; "
-                    "deleting the folder starts again)",
-                    f"{parts} holds {done} of {len(grid)} tiles",
-                )
-            if found is not None:
-                _check_manifest(found, wanted, out)
-            group.barrier()  # every rank has read the folder before rank 0 changes it
-            if group.rank == 0:
-                if found is None:
-                    if resume:
-                        log(f"{out.name}: no unfinished map to resume, starting")
-                    if parts.exists():  # a folder without manifest: a start cut short
-                        shutil.rmtree(parts)
-                    parts.mkdir(parents=True)
-                    atomic_write_bytes(parts / "manifest.json",
-                                       json.dumps(wanted, indent=2).encode())
-                else:
-                    log(f"resuming {out.name}: "
-                        f"{sum(_part(parts, t).exists() for t in grid)} of {len(grid)} tiles done")
-            group.barrier()
-            mine = grid[group.rank :: group.world]
+            parts = _open_parts(out, grid, wanted, resume, group, log)
+            mine = grid[group.rank :: group.world]  # round robin: rank r takes r, r + N, …
             todo = [t for t in mine if not _part(parts, t).exists()]
-            bar = _progress_bar(
-                sum((t.r1 - t.r0) * (t.c1 - t.c0) for t in todo), progress and group.rank == 0
-            )
-            try:
-                for t, labels, conf in stream_labels(
-                    clf, source, only=todo, confidence=confidence
-                ):
-                    if conf is not None:  # labels last: a tile is done when its labels exist
-                        _save_part(_part(parts, t, "confidence"), conf)
-                    dtype = np.uint8 if len(clf.class_names_) < 256 else np.uint16
-                    _save_part(_part(parts, t), labels.astype(dtype))
-                    bar.update(labels.size)
-            finally:
-                bar.close()
+            _classify_share(clf, source, parts, todo, confidence, progress and group.rank == 0)
             group.barrier()
             outputs: list[Path] = []
             counts = np.zeros(len(clf.class_names_) + 1, dtype=np.int64)
@@ -410,4 +421,3 @@ def map_cube_file(
             rank=group.rank,
             world_size=group.world,
         )
-
