@@ -126,7 +126,7 @@ def _cmd_hsi_predict(args: argparse.Namespace) -> int:
         f"{result.seconds:.1f} s → {', '.join(str(p) for p in result.outputs)}"
     )
     if result.png_step > 1:
-        print(f"  the PNG keeps every {result.png_step}th pixel of every {result.png_step}th row")
+        print(f"  the PNG keeps one pixel in {result.png_step} along each axis")
     for name, count in zip(names, counts[1:], strict=True):
         print(f"  {name:32s} {count:8,d}")
     return 0
