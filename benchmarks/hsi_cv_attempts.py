@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from scipy.ndimage import uniform_filter
 
 from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, spatial_folds
-from lightnets.hsi.metrics import paired_comparison
+from lightnets.hsi.metrics import classification_metrics, paired_comparison
+from lightnets.hsi.smoothing import smoothed_labels
 from lightnets.runs import environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_cv_attempts"
@@ -57,44 +59,51 @@ HU1D_CHOSEN = {
     "scaling": "standard",
 }
 
-# name → (what it tries, cube transform or None, HSIClassifier parameters, ensemble size)
-ATTEMPTS: dict[str, tuple[str, Any, dict[str, Any], int]] = {
-    FLOOR: (
-        "the floor: RBF SVM, all bands standardised",
-        None,
-        {"model": "svm", "recipe": "paper"},
-        1,
-    ),
-    "hu1d-chosen": (
+@dataclass(frozen=True)
+class Attempt:
+    """What it tries; the HSIClassifier parameters; a cube transform applied first; how many
+    members (seeds 0…) average their probabilities; the side of the window the predicted map is
+    smoothed over (0: none; :mod:`lightnets.hsi.smoothing`)."""
+
+    what: str
+    params: dict[str, Any]
+    transform: Callable[[np.ndarray], np.ndarray] | None = None
+    members: int = 1
+    smooth: int = 0
+
+
+SVM = {"model": "svm", "recipe": "paper"}
+HU1D = {"model": "hu1d", "recipe": "paper", **HU1D_CHOSEN}
+
+ATTEMPTS: dict[str, Attempt] = {
+    FLOOR: Attempt("the floor: RBF SVM, all bands standardised", SVM),
+    "hu1d-chosen": Attempt(
         "spectral-first network: Hu1D, all bands standardised, Adam 1e-3, 200 "
         "epochs (hsi_select.py's choice)",
-        None,
-        {"model": "hu1d", "recipe": "paper", **HU1D_CHOSEN},
-        1,
+        HU1D,
     ),
-    "svm-mean5": (
-        "spatial smoothing: the SVM on a 5×5 mean of every band",
-        _mean_filter(5),
-        {"model": "svm", "recipe": "paper"},
-        1,
+    "svm-mean5": Attempt(
+        "spatial smoothing: the SVM on a 5×5 mean of every band", SVM, _mean_filter(5)
     ),
-    "svm-unit": (
-        "illumination invariance: the SVM on spectra scaled to unit length",
-        _unit_norm,
-        {"model": "svm", "recipe": "paper"},
-        1,
+    "svm-unit": Attempt(
+        "illumination invariance: the SVM on spectra scaled to unit length", SVM, _unit_norm
     ),
-    "hu1d-ensemble5": (
-        "ensemble: the mean probability of 5 Hu1D (seeds 0–4) as hu1d-chosen",
-        None,
-        {"model": "hu1d", "recipe": "paper", **HU1D_CHOSEN},
-        5,
+    "hu1d-ensemble5": Attempt(
+        "ensemble: the mean probability of 5 Hu1D (seeds 0–4) as hu1d-chosen", HU1D, members=5
     ),
-    "ssftt-7": (
+    "ssftt-7": Attempt(
         "smaller window: SSFTT's paper recipe at 7×7 instead of 13×13",
-        None,
         {"model": "ssftt", "recipe": "paper", "window": 7},
-        1,
+    ),
+    "svm-mode7": Attempt(
+        "smoothing the map: the SVM's labels, then the majority label of each 7×7 window",
+        SVM,
+        smooth=7,
+    ),
+    "hu1d-smooth7": Attempt(
+        "smoothing the map: hu1d-chosen's probabilities averaged over each 7×7 window",
+        HU1D,
+        smooth=7,
     ),
 }
 
@@ -118,21 +127,23 @@ def main(argv: list[str] | None = None) -> int:
         class_names=scene.class_names,
     )
     for name in args.attempts.split(","):
-        what, transform, params, members = ATTEMPTS[name]
+        attempt = ATTEMPTS[name]
+        transform = attempt.transform
         cube = scene.cube if transform is None else transform(scene.cube).astype(np.float32)
         for k, split in enumerate(folds):
             record = out / name / f"fold{k}.json"
             if args.resume and record.is_file():
                 continue
-            ev, seconds = _fit_score(cube, scene, split, params, members)
+            ev, seconds = _fit_score(cube, scene, split, attempt)
             write_json(
                 record,
                 {
                     "attempt": name,
-                    "what": what,
+                    "what": attempt.what,
                     "fold": k,
-                    "params": params,
-                    "members": members,
+                    "params": attempt.params,
+                    "members": attempt.members,
+                    "smooth": attempt.smooth,
                     **ev,
                     "train_seconds": seconds,
                     "environment": environment_info(),
@@ -144,27 +155,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fit_score(
-    cube: np.ndarray, scene: Any, split: Any, params: dict[str, Any], members: int
+    cube: np.ndarray, scene: Any, split: Any, attempt: Attempt
 ) -> tuple[dict[str, Any], float]:
-    """Fit ``members`` classifiers (seeds 0…) on the fold's training pixels; score the
-    argmax of their mean probability (one member: its prediction) on the test pixels."""
-    from lightnets.hsi.metrics import classification_metrics
-
-    proba, seconds = None, 0.0
-    for seed in range(members):
-        clf = HSIClassifier(**params, random_state=seed)
+    """Fit the attempt's members (seeds 0…) on the fold's training pixels and score, on the
+    test pixels, the argmax of their mean probability (one member: its own output; an SVM's
+    labels count as one vote), smoothed over the attempt's window when it has one."""
+    k = len(scene.class_names)
+    scores, seconds = None, 0.0
+    for seed in range(attempt.members):
+        clf = HSIClassifier(**attempt.params, random_state=seed)
         clf.fit(
             cube, scene.gt, split.train, class_names=scene.class_names, allow_missing_classes=True
         )
         seconds += clf.train_seconds_
-        if members == 1:
-            ev = clf.evaluate(cube, scene.gt, mask=split.test)
-            return {"oa": ev.oa, "aa": ev.aa, "kappa": ev.kappa, "n": ev.n_pixels}, seconds
-        p = clf.predict_proba(cube)
-        proba = p if proba is None else proba + p
-    prediction = proba.argmax(2) + 1
+        if clf.network_ is None:
+            labels = clf.predict(cube)
+            s = np.zeros((*labels.shape, k))
+            np.put_along_axis(s, (labels - 1)[..., None], 1.0, axis=2)
+        else:
+            s = clf.predict_proba(cube)
+        scores = s if scores is None else scores + s
+    if attempt.smooth > 1:
+        prediction = smoothed_labels(scores, attempt.smooth)
+    else:
+        prediction = scores.argmax(2) + 1
     test = split.test & (scene.gt > 0)
-    m = classification_metrics(scene.gt[test] - 1, prediction[test] - 1, len(scene.class_names))
+    m = classification_metrics(scene.gt[test] - 1, prediction[test] - 1, k)
     return {"oa": m["oa"], "aa": m["aa"], "kappa": m["kappa"], "n": m["n"]}, seconds
 
 
@@ -184,7 +200,8 @@ def section(out: Path = RESULTS) -> list[str]:
         "| Wilcoxon p |",
         "|---|---|--:|--:|--:|--:|",
     ]
-    for name, (what, *_rest) in ATTEMPTS.items():
+    for name, attempt in ATTEMPTS.items():
+        what = attempt.what
         s = scores(name)
         if len(s) < FOLDS:
             lines.append(f"| {name} | {what} | not run yet | | | |")

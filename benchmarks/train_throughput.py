@@ -12,6 +12,7 @@ torchvision's network under the same autocast; the CPU's bfloat16 flags are prin
 
     .venv/bin/python benchmarks/train_throughput.py                # about 1 minute on 2 cores
     .venv/bin/python benchmarks/train_throughput.py --batch 64 --img-size 128 --rounds 40
+    .venv/bin/python benchmarks/train_throughput.py --docs    # also writes docs/train-speed.md
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ import copy
 import os
 import statistics
 import time
+from pathlib import Path
 
 import torch
 import torchvision
 from torch import nn
 
 import lightnets
+from _records import Transcript, write_page
 from lightnets._table import format_table
 from lightnets.precision import NATIVE_BF16_CPU_FLAGS, cpu_flags
 from lightnets.runs import environment_info
@@ -56,7 +59,10 @@ def _step_timer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, pr
     return step
 
 
-def main() -> None:
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "train-speed.md"
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--img-size", type=int, default=224)
@@ -65,7 +71,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each first")
     parser.add_argument("--threads", type=int, help="intra-op threads (default: torch's)")
     parser.add_argument("--precisions", default="fp32,bf16", help="comma-separated (fp32,bf16)")
-    args = parser.parse_args()
+    parser.add_argument("--docs", nargs="?", const=str(DOCS), help="also write the page")
+    args = parser.parse_args(argv)
+    say = Transcript()
+
     if args.threads is not None:
         torch.set_num_threads(args.threads)
 
@@ -86,16 +95,16 @@ def main() -> None:
 
     env = environment_info()
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
+    say(
         f"Machine: {env['cpu']}, {env['cpu_count']} logical cores, {torch.get_num_threads()} "
         f"thread(s); torch {env['torch']}, torchvision {torchvision.__version__}, lightnets "
         f"{env['lightnets']}, Python {env['python']}"
     )
     flags = sorted(f for f in cpu_flags() if "bf16" in f or f.startswith("amx"))
     native = any(f in flags for f in NATIVE_BF16_CPU_FLAGS)
-    print(f"CPU bf16 flags: {', '.join(flags) or 'none'} "
+    say(f"CPU bf16 flags: {', '.join(flags) or 'none'} "
           f"({'native' if native else 'emulated'} bfloat16)")
-    print(
+    say(
         f"batch {args.batch} × 3×{args.img_size}×{args.img_size}, {args.classes} classes, SGD "
         f"(momentum 0.9), {'/'.join(precisions)}, train mode; {args.warmup} warm-up + "
         f"{args.rounds} timed steps each, interleaved; same function in eval mode: {same}"
@@ -125,8 +134,8 @@ def main() -> None:
                 f"{rate[key]:.1f}",
             )
         )
-    print()
-    print(
+    say()
+    say(
         format_table(
             ["network", "precision", "params", "median step (ms)", "fastest step (ms)",
              "images/s"],
@@ -135,21 +144,33 @@ def main() -> None:
         )
     )
     ours_name, theirs_name = models
-    print()
+    say()
     for precision in precisions:
         a, b = (ours_name, precision), (theirs_name, precision)
         ratio = rate[a] / rate[b]
         paired = statistics.median(y / x for x, y in zip(times[a], times[b], strict=True))
         verdict = "met" if ratio >= 0.95 else "NOT met"
-        print(
+        say(
             f"{precision}: throughput ratio lightnets / torchvision: {ratio:.3f} (median of "
             f"per-round ratios {paired:.3f}); target ≥ 0.95: {verdict}"
         )
     for name in models:
         for precision in precisions[1:]:
-            print(f"{name}: {precision} / {precisions[0]} images/s "
+            say(f"{name}: {precision} / {precisions[0]} images/s "
                   f"{rate[(name, precision)] / rate[(name, precisions[0])]:.2f}×")
-    print(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
+    say(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
+    if args.docs:
+        write_page(
+            args.docs,
+            "Image training speed",
+            "One training step (forward, loss, backward, SGD update) of lightnets' "
+            "MobileNetV3-Small and of torchvision's, with the same weights and batch, timed in "
+            "alternation; bf16 is autocast per forward pass with float32 weights "
+            "(`lightnets train --precision bf16`).",
+            say,
+            argv=argv,
+        )
+        print(f"wrote {args.docs}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import inspect
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -196,13 +197,19 @@ def test_cli_messages_name_cli_options_and_a_failed_download_is_one_line(
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a machine without CUDA")
 def test_cli_device_that_is_not_here_is_one_line(capsys) -> None:
-    code, _, err = _train(["--device", "cuda", *QUICK], capsys)
+    if torch.cuda.is_available():  # a GPU index past the last one
+        count = torch.cuda.device_count()
+        device = f"cuda:{count}"
+        expected = f"cpu or one of {', '.join(f'cuda:{i}' for i in range(count))}"
+    else:
+        device, expected = "cuda", "cpu (CUDA is not available here)"
+    code, _, err = _train(["--device", device, *QUICK], capsys)
     assert code == 2 and err.strip() == (
-        "lightnets: error: device: expected cpu (CUDA is not available here), got 'cuda'"
+        f"lightnets: error: device: expected {expected}, got '{device}'"
     )
-    with pytest.raises(ValueError, match=r"^device: expected cpu \(CUDA is not available"):
+    with pytest.raises(ValueError, match=rf"^device: expected {re.escape(expected)}, got"):
         gt = np.ones((4, 4), int) + np.eye(4, dtype=int)
-        HSIClassifier(device="cuda").fit(np.ones((4, 4, 3)), gt)
+        HSIClassifier(device=device).fit(np.ones((4, 4, 3)), gt)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="fp16 is refused on a CPU only")

@@ -85,7 +85,7 @@ def test_a_geotiff_confidence_raster_keeps_the_georeferencing(job: dict, tmp_pat
 def test_the_svm_has_no_confidence(job: dict, tmp_path: Path, capsys) -> None:
     assert _predict(job, tmp_path / "map.npy", "--confidence", model="svm.lnet") == 2
     err = capsys.readouterr().err
-    assert "confidence: expected a network's checkpoint (the SVM votes" in err
+    assert "confidence: expected a network's model (the SVM votes" in err
     assert list(tmp_path.iterdir()) == []
 
 

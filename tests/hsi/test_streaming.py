@@ -11,10 +11,11 @@ from lightnets.hsi import HSIClassifier
 from lightnets.hsi.streaming import (
     ArraySource,
     CubeSource,
+    NpyLabels,
     NpySource,
+    map_source,
     open_cube,
     predict_source,
-    predict_to_npy,
     stream_labels,
     tiles,
 )
@@ -59,7 +60,9 @@ def test_a_memory_mapped_npy_streams_into_an_npy(fitted: dict, tmp_path: Path) -
     np.save(tmp_path / "cube.npy", cube)
     with open_cube(tmp_path / "cube.npy") as source:
         assert isinstance(source, NpySource) and source.shape == cube.shape
-        path = predict_to_npy(clf, source, tmp_path / "out" / "map.npy", tile=6)
+        path = tmp_path / "out" / "map.npy"
+        with NpyLabels(path, *cube.shape[:2]) as sink:
+            map_source(clf, source, sink, tile=6)
     np.testing.assert_array_equal(np.load(path), clf.predict(cube))
     assert sorted(p.name for p in path.parent.iterdir()) == ["map.npy"]  # no temporary left
 
@@ -107,8 +110,11 @@ class _Failing(ArraySource):
 
 
 def test_a_map_that_fails_midway_leaves_no_file(fitted: dict, tmp_path: Path) -> None:
-    with pytest.raises(OSError, match="read failed"):
-        predict_to_npy(fitted["svm"], _Failing(fitted["cube"]), tmp_path / "map.npy", tile=8)
+    with (
+        pytest.raises(OSError, match="read failed"),
+        NpyLabels(tmp_path / "map.npy", *fitted["cube"].shape[:2]) as sink,
+    ):
+        map_source(fitted["svm"], _Failing(fitted["cube"]), sink, tile=8)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -22,6 +22,7 @@ threads where there are not.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -44,6 +45,7 @@ from .streaming import (
     Tile,
     _progress_bar,
     check_bands,
+    check_confidence,
     open_cube,
     stream_labels,
     tiles,
@@ -147,14 +149,9 @@ def _part(parts: Path, t: Tile, kind: str = "labels") -> Path:
 
 
 def _save_part(path: Path, values: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, values, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _load_part(path: Path) -> np.ndarray:
@@ -292,8 +289,6 @@ def _assemble(
 
 
 def _save_gray(path: Path, values: np.ndarray) -> None:
-    import io
-
     from .maps import _pyplot
 
     buffer = io.BytesIO()
@@ -382,11 +377,8 @@ def map_cube_file(
         _check_writable(out)
         with open_cube(cube, variable=variable) as source:
             check_bands(clf, source)
-            if confidence and clf.network_ is None:
-                raise bad_value(
-                    "confidence", "a network's checkpoint (the SVM votes, it has no probability)",
-                    "svm",
-                )
+            if confidence:
+                check_confidence(clf)
             grid = tiles(source.shape[0], source.shape[1], tile)
             wanted = {
                 "checkpoint": str(checkpoint),

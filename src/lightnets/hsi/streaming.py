@@ -218,6 +218,14 @@ def check_bands(clf: HSIClassifier, source: CubeSource) -> None:
         )
 
 
+def check_confidence(clf: HSIClassifier) -> None:
+    """The classifier can give each pixel a probability (a network; the SVM votes)."""
+    if clf.network_ is None:
+        raise bad_value(
+            "confidence", "a network's model (the SVM votes, it has no probability)", "svm"
+        )
+
+
 def stream_labels(
     clf: HSIClassifier,
     source: CubeSource,
@@ -230,10 +238,9 @@ def stream_labels(
     one tile in memory at a time. ``confidence``: each pixel's largest softmax probability
     (float32; a network only, the SVM votes), else None."""
     check_bands(clf, source)
+    if confidence:
+        check_confidence(clf)
     network = clf.network_
-    if confidence and network is None:
-        raise bad_value("confidence", "a network's model (the SVM votes, it has no probability)",
-                        "svm")
     margin = 0 if network is None else network.window // 2
     for t in tiles(source.shape[0], source.shape[1], tile) if only is None else only:
         block = _reduced_block(clf, source, t, margin)
@@ -366,17 +373,3 @@ def predict_source(
     sink = ArrayLabels(source.shape[0], source.shape[1])
     map_source(clf, source, sink, tile=tile, progress=progress)
     return sink.labels
-
-
-def predict_to_npy(
-    clf: HSIClassifier,
-    source: CubeSource,
-    path: str | os.PathLike,
-    *,
-    tile: int = DEFAULT_TILE,
-    progress: bool = False,
-) -> Path:
-    """Labels of ``source`` into the ``.npy`` file ``path``, tile by tile (:class:`NpyLabels`)."""
-    with NpyLabels(path, source.shape[0], source.shape[1]) as sink:
-        map_source(clf, source, sink, tile=tile, progress=progress)
-    return Path(path)
