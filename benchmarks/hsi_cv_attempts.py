@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +97,12 @@ ATTEMPTS: dict[str, Attempt] = {
     "svm-mode7": Attempt(
         "smoothing the map: the SVM's labels, then the majority label of each 7×7 window",
         SVM,
+        smooth=7,
+    ),
+    "svm-unit-mode7": Attempt(
+        "both: the SVM on unit-length spectra, then the majority label of each 7×7 window",
+        SVM,
+        _unit_norm,
         smooth=7,
     ),
     "hu1d-smooth7": Attempt(
@@ -216,7 +221,7 @@ def section(out: Path = RESULTS) -> list[str]:
             f"{c['mean_difference'] * 100:+.2f} | {c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
         )
     env = json.loads(next((out / FLOOR).glob("fold*.json")).read_text())["environment"]
-    command = "python benchmarks/hsi_cv_attempts.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/hsi_cv_attempts.py --data-dir DIR --resume"
     return [
         *lines,
         "",
