@@ -20,28 +20,21 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import uniform_filter
 
 from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, spatial_folds
 from lightnets.hsi.metrics import classification_metrics, paired_comparison
-from lightnets.hsi.smoothing import smoothed_labels
+from lightnets.hsi.smoothing import smooth_scores, smoothed_labels, votes
 from lightnets.runs import environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_cv_attempts"
 FOLDS, BLOCK, BUFFER = 5, 24, 25
 FLOOR = "svm"
-
-
-def _mean_filter(size: int) -> Callable[[np.ndarray], np.ndarray]:
-    def apply(cube: np.ndarray) -> np.ndarray:
-        return uniform_filter(cube.astype(np.float64), size=(size, size, 1), mode="reflect")
-
-    return apply
 
 
 def _unit_norm(cube: np.ndarray) -> np.ndarray:
@@ -82,7 +75,9 @@ ATTEMPTS: dict[str, Attempt] = {
         HU1D,
     ),
     "svm-mean5": Attempt(
-        "spatial smoothing: the SVM on a 5×5 mean of every band", SVM, _mean_filter(5)
+        "spatial smoothing: the SVM on a 5×5 mean of every band",
+        SVM,
+        partial(smooth_scores, size=5),
     ),
     "svm-unit": Attempt(
         "illumination invariance: the SVM on spectra scaled to unit length", SVM, _unit_norm
@@ -173,12 +168,7 @@ def _fit_score(
             cube, scene.gt, split.train, class_names=scene.class_names, allow_missing_classes=True
         )
         seconds += clf.train_seconds_
-        if clf.network_ is None:
-            labels = clf.predict(cube)
-            s = np.zeros((*labels.shape, k))
-            np.put_along_axis(s, (labels - 1)[..., None], 1.0, axis=2)
-        else:
-            s = clf.predict_proba(cube)
+        s = votes(clf.predict(cube), k) if clf.network_ is None else clf.predict_proba(cube)
         scores = s if scores is None else scores + s
     if attempt.smooth > 1:
         prediction = smoothed_labels(scores, attempt.smooth)

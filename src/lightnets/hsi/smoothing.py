@@ -41,10 +41,9 @@ def smoothed_labels(scores: np.ndarray, size: int) -> np.ndarray:
     return smooth_scores(scores, size).argmax(2).astype(np.int64) + 1
 
 
-def majority_filter(labels: np.ndarray, size: int, n_classes: int) -> np.ndarray:
-    """Each pixel of the H×W map ``labels`` (1..``n_classes``) replaced by the most frequent
-    label of its ``size``×``size`` window (edges mirrored; the smallest label on ties)."""
-    size = _check_size(size)
+def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """One vote per pixel: the H×W×K one-hot (float64) of the map ``labels`` (1..``n_classes``),
+    scores that :func:`smooth_scores` sums like probabilities."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise bad_value("labels", "an H×W map", f"shape {labels.shape}")
@@ -52,8 +51,15 @@ def majority_filter(labels: np.ndarray, size: int, n_classes: int) -> np.ndarray
         raise bad_value(
             "labels", f"labels 1..{n_classes}", f"labels {labels.min()}..{labels.max()}"
         )
-    votes = np.zeros((*labels.shape, n_classes), dtype=np.float64)
-    np.put_along_axis(votes, (labels - 1)[..., None].astype(np.intp), 1.0, axis=2)
+    one_hot = np.zeros((*labels.shape, n_classes), dtype=np.float64)
+    np.put_along_axis(one_hot, (labels - 1)[..., None].astype(np.intp), 1.0, axis=2)
+    return one_hot
+
+
+def majority_filter(labels: np.ndarray, size: int, n_classes: int) -> np.ndarray:
+    """Each pixel of the H×W map ``labels`` (1..``n_classes``) replaced by the most frequent
+    label of its ``size``×``size`` window (edges mirrored; the smallest label on ties)."""
+    size = _check_size(size)
     # counts are whole numbers; rounding removes the filter's float error so ties stay ties
-    counts = np.rint(smooth_scores(votes, size) * size * size)
+    counts = np.rint(smooth_scores(votes(labels, n_classes), size) * size * size)
     return counts.argmax(2).astype(np.int64) + 1
