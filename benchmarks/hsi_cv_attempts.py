@@ -29,12 +29,18 @@ import numpy as np
 from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, spatial_folds
 from lightnets.hsi.metrics import classification_metrics, paired_comparison
-from lightnets.hsi.smoothing import smooth_scores, smoothed_labels, votes
+from lightnets.hsi.segments import cluster_regions, region_majority
+from lightnets.hsi.smoothing import majority_filter, smooth_scores, smoothed_labels, votes
 from lightnets.runs import environment_info
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_cv_attempts"
 FOLDS, BLOCK, BUFFER = 5, 24, 25
 FLOOR = "svm"
+# Windows a nested choice may take. Training pixels lie outside the 25×25 window of every test
+# pixel (BUFFER), so a smoothing window up to 25 never reaches the prediction of a training
+# pixel (which the model has fitted, and which would carry its label into the test fold).
+WINDOWS = (1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21)
+INNER_FOLDS = 4
 
 
 def _unit_norm(cube: np.ndarray) -> np.ndarray:
@@ -51,17 +57,22 @@ HU1D_CHOSEN = {
     "scaling": "standard",
 }
 
+
 @dataclass(frozen=True)
 class Attempt:
     """What it tries; the HSIClassifier parameters; a cube transform applied first; how many
     members (seeds 0…) average their probabilities; the side of the window the predicted map is
-    smoothed over (0: none; :mod:`lightnets.hsi.smoothing`)."""
+    smoothed over (0: none; :mod:`lightnets.hsi.smoothing`; "nested": the window of
+    ``WINDOWS`` that scores best in an inner spatial CV on the fold's training pixels); the
+    number of k-means clusters whose connected regions vote on the map
+    (:mod:`lightnets.hsi.segments`, 0: none; the training pixels cast no vote)."""
 
     what: str
     params: dict[str, Any]
     transform: Callable[[np.ndarray], np.ndarray] | None = None
     members: int = 1
-    smooth: int = 0
+    smooth: int | str = 0
+    regions: int = 0
 
 
 SVM = {"model": "svm", "recipe": "paper"}
@@ -105,6 +116,30 @@ ATTEMPTS: dict[str, Attempt] = {
         HU1D,
         smooth=7,
     ),
+    "svm-mode-nested": Attempt(
+        "smoothing with a chosen window: the SVM's labels, then the majority of a window "
+        "(1–21) chosen by a 4-fold spatial CV inside the fold's training pixels",
+        SVM,
+        smooth="nested",
+    ),
+    "svm-unit-mode-nested": Attempt(
+        "as svm-mode-nested on unit-length spectra",
+        SVM,
+        _unit_norm,
+        smooth="nested",
+    ),
+    "svm-regions16": Attempt(
+        "regions (Tarabalka et al. 2009): the SVM's labels, then the majority label of each "
+        "8-connected region of a 16-cluster k-means of the scene (10 principal components)",
+        SVM,
+        regions=16,
+    ),
+    "svm-unit-regions16": Attempt(
+        "as svm-regions16 on unit-length spectra", SVM, _unit_norm, regions=16
+    ),
+    "svm-unit-mode7-regions16": Attempt(
+        "all three: svm-unit-mode7's map, then svm-regions16's vote", SVM, _unit_norm, 1, 7, 16
+    ),
 }
 
 
@@ -115,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attempts", default=",".join(ATTEMPTS))
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.attempts.split(",")) - set(ATTEMPTS))
+    if unknown:
+        parser.error(f"--attempts: expected names of {', '.join(ATTEMPTS)}, got {unknown}")
     out = Path(args.out)
     scene = load_scene("indian_pines", data_dir=args.data_dir)
     folds = spatial_folds(
@@ -144,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                     "params": attempt.params,
                     "members": attempt.members,
                     "smooth": attempt.smooth,
+                    "regions_clusters": attempt.regions,
                     **ev,
                     "train_seconds": seconds,
                     "environment": environment_info(),
@@ -157,35 +196,90 @@ def main(argv: list[str] | None = None) -> int:
 def _fit_score(
     cube: np.ndarray, scene: Any, split: Any, attempt: Attempt
 ) -> tuple[dict[str, Any], float]:
-    """Fit the attempt's members (seeds 0…) on the fold's training pixels and score, on the
-    test pixels, the argmax of their mean probability (one member: its own output; an SVM's
-    labels count as one vote), smoothed over the attempt's window when it has one."""
+    """Fit the attempt on the fold's training pixels and score its map on the test pixels; a
+    nested window is chosen first, from the training pixels alone."""
     k = len(scene.class_names)
-    scores, seconds = None, 0.0
-    for seed in range(attempt.members):
-        clf = HSIClassifier(**attempt.params, random_state=seed)
-        clf.fit(
-            cube, scene.gt, split.train, class_names=scene.class_names, allow_missing_classes=True
-        )
-        seconds += clf.train_seconds_
-        s = votes(clf.predict(cube), k) if clf.network_ is None else clf.predict_proba(cube)
-        scores = s if scores is None else scores + s
-    if attempt.smooth > 1:
-        prediction = smoothed_labels(scores, attempt.smooth)
-    else:
-        prediction = scores.argmax(2) + 1
+    extra: dict[str, Any] = {}
+    size = attempt.smooth
+    if size == "nested":
+        size, extra = _choose_window(cube, scene, split, attempt)
+    scores, labels, seconds = _outputs(cube, scene.gt, split.train, scene, attempt)
+    prediction = _label_map(scores, labels, int(size), k)
+    if attempt.regions:
+        regions = cluster_regions(scene.cube, attempt.regions, seed=0)
+        prediction = region_majority(prediction, regions, k, exclude=split.train)
+        extra["regions"] = int(regions.max()) + 1
     test = split.test & (scene.gt > 0)
     m = classification_metrics(scene.gt[test] - 1, prediction[test] - 1, k)
-    return {"oa": m["oa"], "aa": m["aa"], "kappa": m["kappa"], "n": m["n"]}, seconds
+    ev = {"oa": m["oa"], "aa": m["aa"], "kappa": m["kappa"], "n": m["n"], **extra}
+    return ev, seconds
+
+
+def _outputs(
+    cube: np.ndarray, gt: np.ndarray, train: np.ndarray, scene: Any, attempt: Attempt
+) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """The attempt's members (seeds 0…) fitted on the ``train`` pixels of ``gt``: the sum of
+    their probabilities over the scene (an SVM's labels count as one vote each), the labels
+    themselves when there is one SVM member (None otherwise), and the training seconds."""
+    k = len(scene.class_names)
+    scores, labels, seconds = None, None, 0.0
+    for seed in range(attempt.members):
+        clf = HSIClassifier(**attempt.params, random_state=seed)
+        clf.fit(cube, gt, train, class_names=scene.class_names, allow_missing_classes=True)
+        seconds += clf.train_seconds_
+        if clf.network_ is None:
+            labels = clf.predict(cube)
+            s = votes(labels, k)
+        else:
+            s = clf.predict_proba(cube)
+        scores = s if scores is None else scores + s
+    return scores, labels if attempt.members == 1 else None, seconds
+
+
+def _label_map(scores: np.ndarray, labels: np.ndarray | None, size: int, k: int) -> np.ndarray:
+    """Labels 1..K: the argmax of the scores, or, for a window, the majority of one
+    classifier's labels (ties to the smallest label) or the largest window-averaged score."""
+    if size <= 1:
+        return scores.argmax(2) + 1
+    if labels is not None:
+        return majority_filter(labels, size, k)
+    return smoothed_labels(scores, size)
+
+
+def _choose_window(
+    cube: np.ndarray, scene: Any, split: Any, attempt: Attempt
+) -> tuple[int, dict[str, Any]]:
+    """The window of ``WINDOWS`` with the most correct inner-test pixels over an inner spatial
+    CV (``INNER_FOLDS`` folds, same tiles and buffer) of the fold's training pixels; the
+    smallest window on ties. Reads no label outside the fold's training pixels."""
+    k = len(scene.class_names)
+    gt = np.where(split.train, scene.gt, 0)
+    inner = spatial_folds(
+        gt, INNER_FOLDS, block_size=BLOCK, window=BUFFER, seed=1, on_missing="drop"
+    )
+    correct = np.zeros(len(WINDOWS))
+    total = 0
+    for part in inner:
+        scores, labels, _ = _outputs(cube, gt, part.train, scene, attempt)
+        test = part.test & (gt > 0)
+        total += int(test.sum())
+        for i, size in enumerate(WINDOWS):
+            correct[i] += int((_label_map(scores, labels, size, k)[test] == gt[test]).sum())
+    best = int(np.argmax(correct))
+    inner_oa = {str(w): float(c / total) for w, c in zip(WINDOWS, correct, strict=True)}
+    return WINDOWS[best], {"chosen_window": WINDOWS[best], "inner_oa": inner_oa}
 
 
 def section(out: Path = RESULTS) -> list[str]:
     """The table of attempts from the records: OA mean ± std over folds and the paired
     difference from the floor (only attempts with all folds)."""
 
-    def scores(name: str) -> list[float]:
+    def records(name: str) -> list[dict[str, Any]]:
         paths = [out / name / f"fold{k}.json" for k in range(FOLDS)]
-        return [json.loads(p.read_text())["oa"] for p in paths if p.is_file()]
+        return [json.loads(p.read_text()) for p in paths if p.is_file()]
+
+    def scores(name: str) -> list[float]:
+        return [r["oa"] for r in records(name)]
 
     floor = scores(FLOOR)
     if len(floor) < FOLDS:
@@ -198,6 +292,9 @@ def section(out: Path = RESULTS) -> list[str]:
     for name, attempt in ATTEMPTS.items():
         what = attempt.what
         s = scores(name)
+        chosen = [str(r["chosen_window"]) for r in records(name) if "chosen_window" in r]
+        if len(chosen) == FOLDS:
+            what += f" (windows chosen, folds 0–4: {', '.join(chosen)})"
         if len(s) < FOLDS:
             lines.append(f"| {name} | {what} | not run yet | | | |")
             continue

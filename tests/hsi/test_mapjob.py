@@ -16,6 +16,7 @@ import torch
 from lightnets.cli import main
 from lightnets.hsi import HSIClassifier, mapjob
 from lightnets.hsi.mapjob import Preview, map_cube_file, parts_folder
+from lightnets.hsi.smoothing import majority_filter
 from lightnets.hsi.streaming import tiles
 
 
@@ -87,6 +88,25 @@ def test_the_svm_has_no_confidence(job: dict, tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "confidence: expected a network's model (the SVM votes" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_smoothed_map_and_its_resume(job: dict, tmp_path: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "map.npy"
+    with monkeypatch.context() as m:
+        _fail_after(m, "_save_part", 3)
+        assert _predict(job, out, "--smooth", "5") == 2
+    capsys.readouterr()
+    assert _predict(job, out, "--resume") == 2  # the unfinished map was smoothed
+    err = capsys.readouterr().err
+    assert "resume: expected the smooth that began map.npy: 5, got 1" in err
+    assert _predict(job, out, "--resume", "--smooth", "5") == 0
+    expected = majority_filter(job["net"].predict(job["cube"]), 5, 4)
+    np.testing.assert_array_equal(np.load(out), expected)
+    assert _predict(job, tmp_path / "even.npy", "--smooth", "4") == 2
+    assert "smooth: expected an odd integer >= 1 (the window's side), got 4" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "even.npy").exists()
 
 
 def test_a_preview_keeps_every_nth_pixel() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lightnets.hsi import HSIClassifier
+from lightnets.hsi.smoothing import majority_filter
 from lightnets.hsi.streaming import (
     ArraySource,
     CubeSource,
@@ -53,6 +54,34 @@ def test_streamed_labels_equal_the_in_memory_map(fitted: dict, kind: str, tile: 
     expected = clf.predict(cube)
     assert len(np.unique(expected)) > 1  # a map of one class would prove nothing
     np.testing.assert_array_equal(predict_source(clf, ArraySource(cube), tile=tile), expected)
+
+
+@pytest.mark.parametrize("kind", ["network", "svm"])
+@pytest.mark.parametrize("tile", [5, 8, 512])
+def test_streamed_smoothing_equals_the_majority_filter_of_the_whole_map(
+    fitted: dict, kind: str, tile: int
+) -> None:
+    clf, cube = fitted[kind], fitted["cube"]
+    expected = majority_filter(clf.predict(cube), 5, 4)
+    assert (expected != clf.predict(cube)).any()  # the filter changed something to compare
+    streamed = predict_source(clf, ArraySource(cube), tile=tile, smooth=5)
+    np.testing.assert_array_equal(streamed, expected)
+
+
+def test_confidence_is_the_probability_of_the_smoothed_label(fitted: dict) -> None:
+    clf, cube = fitted["network"], fitted["cube"]
+    proba = clf.predict_proba(cube)
+    for smooth in (1, 5):
+        got = np.zeros(cube.shape[:2], np.float32)
+        for t, _, conf in stream_labels(
+            clf, ArraySource(cube), tile=8, confidence=True, smooth=smooth
+        ):
+            got[t.r0 : t.r1, t.c0 : t.c1] = conf
+        labels = majority_filter(clf.predict(cube), smooth, 4)
+        expected = np.take_along_axis(proba, labels[..., None] - 1, axis=2)[..., 0]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"^smooth: expected an odd integer >= 1"):
+        next(stream_labels(clf, ArraySource(cube), smooth=4))
 
 
 def test_a_memory_mapped_npy_streams_into_an_npy(fitted: dict, tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ _EXPORTS = {
     "per_class_accuracy": "metrics",
     "kappa": "metrics",
     "classification_metrics": "metrics",
+    "majority_filter": "smoothing",
+    "cluster_regions": "segments",
+    "region_majority": "segments",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -3,20 +3,21 @@
 Every finished tile is saved into a parts folder beside the output (``.map.tif.parts/``, one
 small ``.npy`` per tile, written atomically) before the next tile is read. Once every tile
 exists, the outputs are assembled from the parts, tile by tile, and the folder is removed:
-the map (``.npy``, GeoTIFF or PNG), an optional confidence raster (the largest softmax
-probability of each pixel, beside the map as ``map.confidence.npy|.tif|.png``) and, for
+the map (``.npy``, GeoTIFF or PNG; with ``smooth``, each label the majority of its window,
+:func:`~lightnets.hsi.streaming.stream_labels`), an optional confidence raster (the softmax
+probability of each pixel's label, beside the map as ``map.confidence.npy|.tif|.png``) and, for
 ``.npy`` and GeoTIFF maps, a colour preview ``map.preview.png`` of at most
 :data:`PREVIEW_SIDE` pixels a side (every n-th pixel of every n-th row).
 
 So an interrupted map keeps its finished tiles and ``resume=True`` classifies only the rest;
-the parts folder's manifest records the checkpoint's SHA-256, the cube's shape, the tile size
-and whether confidence is kept, and resuming with any of them changed is refused. Under
-``torchrun --nproc_per_node N`` (several machines: a shared output folder) rank r classifies
-tiles r, r + N, r + 2N, … and rank 0 assembles after a barrier; each tile's labels do not
-depend on which process computed it, so the map is the one a single process makes. The
-processes meet through a gloo group (a CPU channel, also on GPU machines: only barriers pass
-through it); each takes ``cuda:LOCAL_RANK`` where there are GPUs and an equal share of the CPU
-threads where there are not.
+the parts folder's manifest records the checkpoint's SHA-256, the cube's shape, the tile size,
+whether confidence is kept and the smoothing window, and resuming with any of them changed is
+refused. Under ``torchrun --nproc_per_node N`` (several machines: a shared output folder) rank
+r classifies tiles r, r + N, r + 2N, … and rank 0 assembles after a barrier; each tile's
+labels do not depend on which process computed it, so the map is the one a single process
+makes. The processes meet through a gloo group (a CPU channel, also on GPU machines: only
+barriers pass through it); each takes ``cuda:LOCAL_RANK`` where there are GPUs and an equal
+share of the CPU threads where there are not.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import numpy as np
 
 from .._checks import bad_value, spell
 from ..runs import atomic_write_bytes
+from .smoothing import check_size
 from .streaming import (
     DEFAULT_TILE,
     NpyLabels,
@@ -108,8 +110,12 @@ def _processes() -> Iterator[_Group]:
     if owned:  # a long timeout: ranks wait at the final barrier while others finish tiles
         dist.init_process_group("gloo", timeout=timedelta(hours=24))
     try:
-        yield _Group(dist.get_rank(), dist.get_world_size(), _env("LOCAL_RANK", 0),
-                     _env("LOCAL_WORLD_SIZE", 1))
+        yield _Group(
+            dist.get_rank(),
+            dist.get_world_size(),
+            _env("LOCAL_RANK", 0),
+            _env("LOCAL_WORLD_SIZE", 1),
+        )
     finally:
         if owned:
             dist.destroy_process_group()
@@ -178,8 +184,8 @@ def _check_manifest(found: dict[str, Any], wanted: dict[str, Any], out: Path) ->
             "without --resume after deleting the unfinished map's parts "
             f"({parts_folder(out)}), or resume with the first model",
         )
-    for key in ("shape", "tile", "confidence"):
-        if found.get(key) != wanted[key]:
+    for key in ("shape", "tile", "confidence", "smooth"):
+        if found.get(key, 1 if key == "smooth" else None) != wanted[key]:  # 1: no smoothing
             raise bad_value(
                 "resume", f"the {key} that began {out.name}: {found.get(key)}", wanted[key]
             )
@@ -236,8 +242,13 @@ def output_paths(out: str | os.PathLike, *, confidence: bool = False) -> list[Pa
 
 
 def _assemble(
-    out: Path, parts: Path, grid: list[Tile], shape: tuple[int, int, int], clf: Any,
-    geo: dict[str, Any], confidence: bool,
+    out: Path,
+    parts: Path,
+    grid: list[Tile],
+    shape: tuple[int, int, int],
+    clf: Any,
+    geo: dict[str, Any],
+    confidence: bool,
 ) -> tuple[list[Path], np.ndarray, int]:
     """Write the outputs from the parts, one tile in memory at a time; returns them, the
     pixel count of each label and the PNG's step (1: full resolution)."""
@@ -333,14 +344,22 @@ def _open_parts(
 
 
 def _classify_share(
-    clf: Any, source: Any, parts: Path, todo: list[Tile], confidence: bool, progress: bool
+    clf: Any,
+    source: Any,
+    parts: Path,
+    todo: list[Tile],
+    confidence: bool,
+    smooth: int,
+    progress: bool,
 ) -> None:
     """Classify the tiles ``todo``, saving each (confidence first, labels last: a tile is done
     when its labels exist)."""
     dtype = np.uint8 if len(clf.class_names_) < 256 else np.uint16
     bar = _progress_bar(sum((t.r1 - t.r0) * (t.c1 - t.c0) for t in todo), progress)
     try:
-        for t, labels, conf in stream_labels(clf, source, only=todo, confidence=confidence):
+        for t, labels, conf in stream_labels(
+            clf, source, only=todo, confidence=confidence, smooth=smooth
+        ):
             if conf is not None:
                 _save_part(_part(parts, t, "confidence"), conf)
             _save_part(_part(parts, t), labels.astype(dtype))
@@ -361,6 +380,7 @@ def map_cube_file(
     device: str | None = None,
     precision: str = "fp32",
     progress: bool = False,
+    smooth: int = 1,
     log: Any = print,
 ) -> MapResult:
     """Classify the cube file ``cube`` with the classifier saved in ``checkpoint`` into the
@@ -377,6 +397,7 @@ def map_cube_file(
         _check_writable(out)
         with open_cube(cube, variable=variable) as source:
             check_bands(clf, source)
+            check_size(smooth, "smooth")
             if confidence:
                 check_confidence(clf)
             grid = tiles(source.shape[0], source.shape[1], tile)
@@ -387,11 +408,13 @@ def map_cube_file(
                 "shape": list(source.shape),
                 "tile": tile,
                 "confidence": confidence,
+                "smooth": smooth,
             }
             parts = _open_parts(out, grid, wanted, resume, group, log)
             mine = grid[group.rank :: group.world]  # round robin: rank r takes r, r + N, …
             todo = [t for t in mine if not _part(parts, t).exists()]
-            _classify_share(clf, source, parts, todo, confidence, progress and group.rank == 0)
+            show = progress and group.rank == 0
+            _classify_share(clf, source, parts, todo, confidence, smooth, show)
             group.barrier()
             outputs: list[Path] = []
             counts = np.zeros(len(clf.class_names_) + 1, dtype=np.int64)

@@ -15,21 +15,22 @@ from scipy.ndimage import uniform_filter
 from .._checks import bad_value
 
 
-def _check_size(size: int) -> int:
+def check_size(size: int, name: str = "size") -> int:
+    """``size`` as an int when it is a window side (odd, >= 1); else an error naming ``name``."""
     if (
         isinstance(size, bool)
         or not isinstance(size, (int, np.integer))
         or size < 1
         or size % 2 == 0
     ):
-        raise bad_value("size", "an odd integer >= 1 (the window's side)", size)
+        raise bad_value(name, "an odd integer >= 1 (the window's side)", size)
     return int(size)
 
 
 def smooth_scores(scores: np.ndarray, size: int) -> np.ndarray:
     """The H×W×K ``scores`` averaged over the ``size``×``size`` window of each pixel (the
     scene's edge mirrored), float64."""
-    size = _check_size(size)
+    size = check_size(size)
     scores = np.asarray(scores)
     if scores.ndim != 3:
         raise bad_value("scores", "an H×W×K array", f"shape {scores.shape}")
@@ -59,7 +60,7 @@ def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
 def majority_filter(labels: np.ndarray, size: int, n_classes: int) -> np.ndarray:
     """Each pixel of the H×W map ``labels`` (1..``n_classes``) replaced by the most frequent
     label of its ``size``×``size`` window (edges mirrored; the smallest label on ties)."""
-    size = _check_size(size)
+    size = check_size(size)
     # counts are whole numbers; rounding removes the filter's float error so ties stay ties
     counts = np.rint(smooth_scores(votes(labels, n_classes), size) * size * size)
     return counts.argmax(2).astype(np.int64) + 1

@@ -9,7 +9,10 @@ Each output tile is read with the margin the network's window needs (``window //
 side), reduced by the fitted spectral transform, zero-padded where the margin leaves the scene
 (as the in-memory path pads the whole reduced scene) and classified; its labels are written
 before the next tile is read. Labels equal those of :meth:`HSIClassifier.predict
-<lightnets.hsi.estimator.HSIClassifier.predict>` on the whole cube.
+<lightnets.hsi.estimator.HSIClassifier.predict>` on the whole cube. With ``smooth`` (an odd
+window side), each tile is classified with ``smooth // 2`` more pixels on every side, the
+majority filter of :mod:`lightnets.hsi.smoothing` runs over that block and the tile is cut out
+of it: the map equals ``majority_filter(clf.predict(cube), smooth, K)`` of the whole scene.
 
 Memory stays bounded by the tile on both sides: a ``.npy`` cube is mapped afresh for each
 window and unmapped after it (pages of a long-lived map would count towards the process's
@@ -30,6 +33,7 @@ import numpy as np
 from .._checks import bad_value, check_int
 from . import engine
 from .readers import CUBE_SUFFIXES, _existing_file, _is_hdf5, check_cube, read_cube, require
+from .smoothing import check_size, majority_filter
 
 if TYPE_CHECKING:
     from .estimator import HSIClassifier
@@ -138,13 +142,15 @@ class MatV73Source(CubeSource):
         h5py = require("h5py", "hsi")
         self.file = h5py.File(path, "r")
         candidates = {
-            k: v for k, v in self.file.items()
+            k: v
+            for k, v in self.file.items()
             if isinstance(v, h5py.Dataset) and v.ndim == 3 and v.dtype.kind in "iuf"
         }
         if variable is None and len(candidates) != 1:
             self.close()
             raise bad_value(
-                "variable", f"one of {', '.join(sorted(candidates)) or '(none)'} in {path.name}",
+                "variable",
+                f"one of {', '.join(sorted(candidates)) or '(none)'} in {path.name}",
                 None,
             )
         name = variable if variable is not None else next(iter(candidates))
@@ -203,8 +209,11 @@ def _reduced_block(clf: HSIClassifier, source: CubeSource, t: Tile, margin: int)
     r0, r1 = max(t.r0 - margin, 0), min(t.r1 + margin, height)
     c0, c1 = max(t.c0 - margin, 0), min(t.c1 + margin, width)
     reduced = clf.transform_.transform(source.read(slice(r0, r1), slice(c0, c1)))
-    pad = ((r0 - (t.r0 - margin), (t.r1 + margin) - r1), (c0 - (t.c0 - margin),
-           (t.c1 + margin) - c1), (0, 0))
+    pad = (
+        (r0 - (t.r0 - margin), (t.r1 + margin) - r1),
+        (c0 - (t.c0 - margin), (t.c1 + margin) - c1),
+        (0, 0),
+    )
     return np.pad(reduced, pad).transpose(2, 0, 1)
 
 
@@ -233,18 +242,26 @@ def stream_labels(
     tile: int = DEFAULT_TILE,
     only: Sequence[Tile] | None = None,
     confidence: bool = False,
+    smooth: int = 1,
 ) -> Iterator[tuple[Tile, np.ndarray, np.ndarray | None]]:
     """(tile, labels 1..K, confidence) for every tile of ``source`` (or the tiles ``only``),
-    one tile in memory at a time. ``confidence``: each pixel's largest softmax probability
-    (float32; a network only, the SVM votes), else None."""
+    one tile in memory at a time. ``smooth``: the side of the majority window each label is
+    replaced by (1: none). ``confidence``: the probability the network gives each pixel's
+    label (float32, the largest class probability without smoothing; a network only, the SVM
+    votes), else None."""
     check_bands(clf, source)
+    smooth = check_size(smooth, "smooth")
     if confidence:
         check_confidence(clf)
     network = clf.network_
     margin = 0 if network is None else network.window // 2
-    for t in tiles(source.shape[0], source.shape[1], tile) if only is None else only:
-        block = _reduced_block(clf, source, t, margin)
-        conf = None
+    height, width = source.shape[:2]
+    r = smooth // 2
+    for t in tiles(height, width, tile) if only is None else only:
+        # the tile and the pixels its majority windows reach, within the scene
+        big = Tile(max(t.r0 - r, 0), min(t.r1 + r, height), max(t.c0 - r, 0), min(t.c1 + r, width))
+        block = _reduced_block(clf, source, big, margin)
+        proba = None
         if network is None:
             labels = clf.svm_.predict_scene(block)
         else:
@@ -253,8 +270,17 @@ def stream_labels(
             )
             labels = logits.argmax(0).numpy()
             if confidence:
-                conf = logits.softmax(0).amax(0).numpy().astype(np.float32)
-        yield t, labels.astype(np.int64) + 1, conf
+                proba = logits.softmax(0).numpy()
+        labels = labels.astype(np.int64) + 1
+        if smooth > 1:
+            labels = majority_filter(labels, smooth, len(clf.class_names_))
+        inside = (slice(t.r0 - big.r0, t.r1 - big.r0), slice(t.c0 - big.c0, t.c1 - big.c0))
+        labels = labels[inside]
+        conf = None
+        if proba is not None:
+            picked = np.take_along_axis(proba[(slice(None), *inside)], labels[None] - 1, axis=0)
+            conf = picked[0].astype(np.float32)
+        yield t, labels, conf
 
 
 class ArrayLabels:
@@ -289,8 +315,11 @@ class NpyLabels:
         self.width = width
         self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in __exit__
         try:
-            header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
-                      "shape": (height, width)}
+            header = {
+                "descr": np.lib.format.dtype_to_descr(self.dtype),
+                "fortran_order": False,
+                "shape": (height, width),
+            }
             np.lib.format.write_array_header_1_0(self.file, header)
             self.offset = self.file.tell()
             self.file.truncate(self.offset + height * width * self.dtype.itemsize)
@@ -333,15 +362,16 @@ def map_source(
     *,
     tile: int = DEFAULT_TILE,
     progress: bool = False,
+    smooth: int = 1,
 ) -> np.ndarray:
     """Classify ``source`` tile by tile into ``sink`` (anything with ``write(tile, labels)``:
     :class:`ArrayLabels`, :class:`NpyLabels`, :class:`~lightnets.hsi.writers.GeoTiffLabels`);
     returns the pixel count of each label 0..K. ``progress`` shows pixels per second and the
-    time left."""
+    time left; ``smooth`` is :func:`stream_labels`'."""
     counts = np.zeros(len(clf.class_names_) + 1, dtype=np.int64)
     bar = _progress_bar(source.shape[0] * source.shape[1], progress)
     try:
-        for t, labels, _ in stream_labels(clf, source, tile=tile):
+        for t, labels, _ in stream_labels(clf, source, tile=tile, smooth=smooth):
             sink.write(t, labels)
             counts += np.bincount(labels.ravel(), minlength=len(counts))
             bar.update(labels.size)
@@ -367,9 +397,15 @@ def _progress_bar(total: int, show: bool) -> Any:
 
 
 def predict_source(
-    clf: HSIClassifier, source: CubeSource, *, tile: int = DEFAULT_TILE, progress: bool = False
+    clf: HSIClassifier,
+    source: CubeSource,
+    *,
+    tile: int = DEFAULT_TILE,
+    progress: bool = False,
+    smooth: int = 1,
 ) -> np.ndarray:
-    """All labels (H×W, int64) of ``source``, computed tile by tile."""
+    """All labels (H×W, int64) of ``source``, computed tile by tile (``smooth``: the majority
+    window, :func:`stream_labels`)."""
     sink = ArrayLabels(source.shape[0], source.shape[1])
-    map_source(clf, source, sink, tile=tile, progress=progress)
+    map_source(clf, source, sink, tile=tile, progress=progress, smooth=smooth)
     return sink.labels
