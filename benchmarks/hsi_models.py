@@ -218,7 +218,14 @@ def _sections(args: argparse.Namespace) -> list[str]:
                 "",
                 "`benchmarks/hsi_cv_attempts.py`: each attempt fixed before it ran, trained on "
                 "the `cv5` folds above and compared with the SVM on all bands, paired over the "
-                "folds (target: 10 points above it with the paired test significant):",
+                "folds (target: 10 points above it with the paired test significant). "
+                "Smoothing and region votes read the classifier's output, never a label; a "
+                "smoothing window stays within the 25×25 buffer, so it never reaches the output "
+                "at a training pixel (which the classifier has fitted), and training pixels "
+                "cast no vote in a region. A nested choice of window scores each candidate by "
+                "a 4-fold spatial CV inside the fold's training pixels. The majority window is "
+                "`lightnets hsi predict --smooth N` (`lightnets.hsi.majority_filter`); the "
+                "regions are `lightnets.hsi.cluster_regions` and `region_majority`.",
                 "",
                 *hsi_cv_attempts.section(),
             ]
