@@ -30,6 +30,7 @@ from _records import sample_sd, write_json
 from lightnets.hsi import HSIClassifier, load_scene, spatial_folds
 from lightnets.hsi.metrics import classification_metrics, paired_comparison
 from lightnets.hsi.segments import cluster_regions, region_majority
+from lightnets.hsi.selftrain import pseudo_labels
 from lightnets.hsi.smoothing import majority_filter, smooth_scores, smoothed_labels, votes
 from lightnets.runs import environment_info
 
@@ -249,20 +250,12 @@ def _fit_score(
 def _pseudo_labelled(
     gt: np.ndarray, train: np.ndarray, prediction: np.ndarray, size: int, attempt: Attempt
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ground truth and training mask with pseudo-labels added: pixels outside ``train``
-    whose label at least ``AGREE`` of their ``size``×``size`` window shares, up to
-    ``attempt.self_train`` a class (drawn with seed 0), labelled with their predicted label."""
-    k = int(prediction.max())
-    share = smooth_scores(votes(prediction, k), size)
-    agree = np.take_along_axis(share, prediction[..., None] - 1, axis=2)[..., 0]
-    rng = np.random.default_rng(0)
-    gt, train = gt.copy(), train.copy()
-    for c in range(1, k + 1):
-        rows, cols = np.nonzero((prediction == c) & (agree >= AGREE - 1e-9) & ~train)
-        pick = rng.permutation(len(rows))[: attempt.self_train]
-        gt[rows[pick], cols[pick]] = c
-        train[rows[pick], cols[pick]] = True
-    return gt, train
+    """The ground truth and training mask with :func:`lightnets.hsi.selftrain.pseudo_labels`
+    of the map added (``AGREE``, ``attempt.self_train`` a class, seed 0)."""
+    pseudo = pseudo_labels(
+        prediction, train, size=size, per_class=attempt.self_train, agree=AGREE, seed=0
+    )
+    return np.where(pseudo > 0, pseudo, gt), train | (pseudo > 0)
 
 
 def _outputs(

@@ -48,6 +48,8 @@ _EXPORTS = {
     "majority_filter": "smoothing",
     "cluster_regions": "segments",
     "region_majority": "segments",
+    "self_train": "selftrain",
+    "pseudo_labels": "selftrain",
 }
 __all__ = sorted(_EXPORTS)
 
