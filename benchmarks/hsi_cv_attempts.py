@@ -6,12 +6,17 @@ floor is the RBF SVM on all 200 standardised bands (C, γ cross-validated on the
 pixels). Every attempt below is trained on each fold's training pixels and scored on its test
 pixels; the table gives mean ± std over the folds and the difference from the floor paired over
 the folds (paired t-test, exact Wilcoxon, whose p cannot go below 0.0625 with 5 folds). No
-choice here looks at a test pixel: each attempt is fixed before it runs.
+choice here looks at a test pixel: each attempt is fixed before it runs. An attempt chosen
+after the others can be rerun on folds drawn afresh (``--layout N``, another tile seed) to see
+whether its gain holds beyond the folds it was chosen on.
 
 Records: one JSON per attempt and fold under ``--out`` (default:
-benchmarks/results/hsi_cv_attempts); ``--resume`` keeps finished folds.
+benchmarks/results/hsi_cv_attempts; ``--layout N`` under its ``layoutN`` folder); ``--resume``
+keeps finished folds.
 
     python benchmarks/hsi_cv_attempts.py --data-dir ../shared/datasets/indian_pines --resume
+    python benchmarks/hsi_cv_attempts.py --data-dir DIR --attempts svm,svm-unit-mode7-self100 \
+        --layout 1 --resume
 """
 
 from __future__ import annotations
