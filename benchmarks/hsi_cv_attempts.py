@@ -206,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         attempt = ATTEMPTS[name]
         transform = attempt.transform
         cube = scene.cube if transform is None else transform(scene.cube).astype(np.float32)
+        # the regions read the cube alone: the same for every fold
+        regions = cluster_regions(scene.cube, attempt.regions, seed=0) if attempt.regions else None
         for k, split in enumerate(folds):
             record = out / name / f"fold{k}.json"
             if args.resume and record.is_file():
                 continue
-            ev, seconds = _fit_score(cube, scene, split, attempt)
+            ev, seconds = _fit_score(cube, scene, split, attempt, regions)
             write_json(
                 record,
                 {
@@ -235,10 +237,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fit_score(
-    cube: np.ndarray, scene: Any, split: Any, attempt: Attempt
+    cube: np.ndarray, scene: Any, split: Any, attempt: Attempt, regions: np.ndarray | None
 ) -> tuple[dict[str, Any], float]:
     """Fit the attempt on the fold's training pixels and score its map on the test pixels; a
-    nested window is chosen first, from the training pixels alone."""
+    nested window is chosen first, from the training pixels alone; ``regions`` (the scene's,
+    :func:`~lightnets.hsi.segments.cluster_regions`) then vote on the map."""
     k = len(scene.class_names)
     extra: dict[str, Any] = {}
     size = attempt.smooth
@@ -252,8 +255,7 @@ def _fit_score(
         seconds += more
         prediction = _label_map(scores, labels, int(size), k)
         extra["pseudo_labels"] = int((train & ~split.train).sum())
-    if attempt.regions:
-        regions = cluster_regions(scene.cube, attempt.regions, seed=0)
+    if regions is not None:
         prediction = region_majority(prediction, regions, k, exclude=split.train)
         extra["regions"] = int(regions.max()) + 1
     test = split.test & (scene.gt > 0)

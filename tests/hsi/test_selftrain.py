@@ -98,7 +98,7 @@ def test_bad_input_names_the_argument() -> None:
         pseudo_labels(labels, train, agree=0)
     with pytest.raises(ValueError, match=r"^per_class: expected an integer >= 1, got 0"):
         pseudo_labels(labels, train, per_class=0)
-    with pytest.raises(ValueError, match=r"^train: expected H×W booleans of shape \(12, 12\)"):
+    with pytest.raises(ValueError, match=r"^train: expected a boolean array of shape \(12, 12\)"):
         pseudo_labels(labels, np.zeros((12, 11), dtype=bool))
     with pytest.raises(ValueError, match=r"^rounds: expected an integer >= 1, got 0"):
         self_train(_Recorder(labels), np.zeros((12, 12, 3)), labels, train, rounds=0)

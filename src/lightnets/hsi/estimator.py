@@ -37,7 +37,7 @@ from . import engine, recipes, transfer
 from .config import BATCHINGS, PATHS, PCA_FITS, SVM
 from .metrics import classification_metrics
 from .preprocessing import SCALINGS, SpectralTransform
-from .readers import check_cube, check_ground_truth, require
+from .readers import check_cube, check_ground_truth, check_mask, require
 from .svm import SpectralSVM
 from .training import FitConfig, fit
 
@@ -270,8 +270,8 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         k = len(names)
         train = gt > 0
         if train_mask is not None:
-            train &= _check_mask("train_mask", train_mask, gt.shape)
-        val = None if val_mask is None else (gt > 0) & _check_mask("val_mask", val_mask, gt.shape)
+            train &= check_mask("train_mask", train_mask, gt.shape)
+        val = None if val_mask is None else (gt > 0) & check_mask("val_mask", val_mask, gt.shape)
         if val is not None and (val & train).any():
             raise bad_value("val_mask", "pixels apart from train_mask", "shared pixels")
         counts = np.bincount(gt[train], minlength=k + 1)[1:]
@@ -413,7 +413,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         self._check_fitted("evaluate")
         scored = gt > 0
         if mask is not None:
-            scored &= _check_mask("mask", mask, gt.shape)
+            scored &= check_mask("mask", mask, gt.shape)
         k = len(self.classes_)
         if gt.max() > k:
             raise bad_value("y", f"labels 0..{k} (as fitted)", f"labels up to {int(gt.max())}")
@@ -549,13 +549,6 @@ def _pixels(mask: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row/column positions (n×2) and 0-based classes of the pixels of ``mask``."""
     rows, cols = np.nonzero(mask)
     return np.stack([rows, cols], axis=1), gt[rows, cols] - 1
-
-
-def _check_mask(name: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
-    m = np.asarray(mask)
-    if m.dtype != bool or m.shape != tuple(shape):
-        raise bad_value(name, f"a boolean array of shape {tuple(shape)}", f"{m.dtype} {m.shape}")
-    return m
 
 
 def _network(name: str, kwargs: dict[str, Any]) -> torch.nn.Module:

@@ -115,6 +115,14 @@ def check_cube(cube: Any, *, name: str = "cube") -> np.ndarray:
     return cube
 
 
+def check_mask(name: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``mask`` as an array when it holds booleans of ``shape``; else an error naming ``name``."""
+    m = np.asarray(mask)
+    if m.dtype != bool or m.shape != tuple(shape):
+        raise bad_value(name, f"a boolean array of shape {tuple(shape)}", f"{m.dtype} {m.shape}")
+    return m
+
+
 def check_ground_truth(
     gt: Any,
     *,

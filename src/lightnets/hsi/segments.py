@@ -15,7 +15,8 @@ import numpy as np
 from scipy.ndimage import label as connected_regions
 
 from .._checks import bad_value, check_int
-from .readers import require
+from .readers import check_mask, require
+from .smoothing import check_labels
 
 
 def cluster_regions(
@@ -59,28 +60,15 @@ def region_majority(
     of its region (``regions``: ids 0..R-1; the smallest label on ties). Pixels of ``exclude``
     (H×W booleans, e.g. the training pixels, whose labels the classifier has fitted) cast no
     vote; a region where no pixel votes keeps its labels."""
-    labels = np.asarray(labels)
+    labels = check_labels(labels, n_classes)
     regions = np.asarray(regions)
-    if labels.ndim != 2:
-        raise bad_value("labels", "an H×W map", f"shape {labels.shape}")
     if regions.shape != labels.shape:
         raise bad_value("regions", f"an H×W map of shape {labels.shape}", f"shape {regions.shape}")
-    if labels.size and (labels.min() < 1 or labels.max() > n_classes):
-        raise bad_value(
-            "labels", f"labels 1..{n_classes}", f"labels {labels.min()}..{labels.max()}"
-        )
     if regions.size and regions.min() < 0:
         raise bad_value("regions", "region ids >= 0", f"id {regions.min()}")
     voting = np.ones(labels.shape, dtype=bool)
     if exclude is not None:
-        exclude = np.asarray(exclude)
-        if exclude.shape != labels.shape or exclude.dtype != bool:
-            raise bad_value(
-                "exclude",
-                f"H×W booleans of shape {labels.shape}",
-                f"{exclude.dtype} {exclude.shape}",
-            )
-        voting = ~exclude
+        voting = ~check_mask("exclude", exclude, labels.shape)
     counts = np.zeros((int(regions.max(initial=0)) + 1, n_classes), dtype=np.int64)
     np.add.at(counts, (regions[voting], labels[voting] - 1), 1)
     majority = counts.argmax(1) + 1

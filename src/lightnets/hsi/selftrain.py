@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import bad_value, check_int
+from .readers import check_mask
 from .smoothing import check_size, majority_filter, smooth_scores, votes
 
 
@@ -34,15 +35,11 @@ def pseudo_labels(
     ``train`` whose label at least ``agree`` of their ``size``×``size`` window shares, at most
     ``per_class`` a class, drawn at random (``seed``)."""
     labels = np.asarray(labels)
-    train = np.asarray(train)
+    train = check_mask("train", train, labels.shape)
     size = check_size(size)
     check_int("per_class", per_class, minimum=1)
     if isinstance(agree, bool) or not isinstance(agree, (int, float)) or not 0 < agree <= 1:
         raise bad_value("agree", "a share in (0, 1]", agree)
-    if train.shape != labels.shape or train.dtype != bool:
-        raise bad_value(
-            "train", f"H×W booleans of shape {labels.shape}", f"{train.dtype} {train.shape}"
-        )
     k = int(labels.max(initial=1))
     share = smooth_scores(votes(labels, k), size)
     agreeing = np.take_along_axis(share, labels[..., None] - 1, axis=2)[..., 0] >= agree - 1e-9

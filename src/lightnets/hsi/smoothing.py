@@ -42,9 +42,8 @@ def smoothed_labels(scores: np.ndarray, size: int) -> np.ndarray:
     return smooth_scores(scores, size).argmax(2).astype(np.int64) + 1
 
 
-def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """One vote per pixel: the H×W×K one-hot (float64) of the map ``labels`` (1..``n_classes``),
-    scores that :func:`smooth_scores` sums like probabilities."""
+def check_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """``labels`` as an array when it is an H×W map of labels 1..``n_classes``."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise bad_value("labels", "an H×W map", f"shape {labels.shape}")
@@ -52,6 +51,13 @@ def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
         raise bad_value(
             "labels", f"labels 1..{n_classes}", f"labels {labels.min()}..{labels.max()}"
         )
+    return labels
+
+
+def votes(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """One vote per pixel: the H×W×K one-hot (float64) of the map ``labels`` (1..``n_classes``),
+    scores that :func:`smooth_scores` sums like probabilities."""
+    labels = check_labels(labels, n_classes)
     one_hot = np.zeros((*labels.shape, n_classes), dtype=np.float64)
     np.put_along_axis(one_hot, (labels - 1)[..., None].astype(np.intp), 1.0, axis=2)
     return one_hot
