@@ -171,6 +171,21 @@ ATTEMPTS: dict[str, Attempt] = {
         self_train=100,
         rounds=3,
     ),
+    "svm-unit-mode7-self300": Attempt(
+        "as svm-unit-mode7-self100 with up to 300 pixels a class",
+        SVM,
+        _unit_norm,
+        smooth=7,
+        self_train=300,
+    ),
+    "svm-unit-mode7-self300x3": Attempt(
+        "as svm-unit-mode7-self300 in 3 rounds, each drawing its pixels from the last map",
+        SVM,
+        _unit_norm,
+        smooth=7,
+        self_train=300,
+        rounds=3,
+    ),
 }
 
 
