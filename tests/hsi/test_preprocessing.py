@@ -94,9 +94,10 @@ def test_bad_inputs(synthetic_scene) -> None:
         SpectralTransform(13).fit(cube)
     with pytest.raises(ValueError, match=r"^n_components: expected an integer >= 1, got 0"):
         SpectralTransform(0)
-    with pytest.raises(ValueError, match=r"^mask: expected the cube's spatial shape \(30, 24\)"):
+    expected = r"^mask: expected a boolean array of shape \(30, 24\), got "
+    with pytest.raises(ValueError, match=expected + r"'bool \(30, 23\)'"):
         SpectralTransform(3).fit(cube, mask=np.ones((30, 23), dtype=bool))
-    with pytest.raises(ValueError, match=r"^mask: expected a boolean H×W array, got 'dtype int64'"):
+    with pytest.raises(ValueError, match=expected + r"'int64 \(30, 24\)'"):
         SpectralTransform(3).fit(cube, mask=synthetic_scene.gt)
     tiny = np.zeros((30, 24), dtype=bool)
     tiny[0, :2] = True

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import bad_value, check_choice, check_int
-from .readers import check_cube, require
+from .readers import check_cube, check_mask, require
 
 STATE_KIND = "lightnets.hsi.SpectralTransform"
 SCALINGS = ("none", "standard", "minmax")
@@ -70,7 +70,7 @@ class SpectralTransform:
             pixels = cube.reshape(-1, bands)
             fitted_on = "scene"
         else:
-            mask = _check_mask(mask, (height, width))
+            mask = check_mask("mask", mask, (height, width))
             pixels = cube[mask]
             fitted_on = "mask"
         pixels = pixels.astype(np.float64)
@@ -253,15 +253,6 @@ def _single_blas_thread() -> Iterator[None]:
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-def _check_mask(mask: Any, shape: tuple[int, int]) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise bad_value("mask", "a boolean H×W array", f"dtype {mask.dtype}")
-    if mask.shape != shape:
-        raise bad_value("mask", f"the cube's spatial shape {shape}", f"shape {mask.shape}")
-    return mask
 
 
 def _to_numpy(value: Any) -> Any:
