@@ -18,13 +18,13 @@ nothing trained:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
 from _records import sample_sd
+from hsi_precision import finished
 from lightnets.hsi.metrics import paired_comparison
 from lightnets.hsi.recipes import get_recipe
 
@@ -33,15 +33,6 @@ LOWEST_LOSS = RESULTS / "hsi_models/runs/paper10/hybridsn"
 TRAIN_ACC = RESULTS / "hsi_keep/hybridsn-train-acc"
 PAPER30 = RESULTS / "hsi_precision/paper30-fp32"
 TARGET = {"paper10": 97.9, "paper30": 99.5}  # OA % the reproduction is asked to reach
-
-
-def finished(folder: Path) -> dict[int, dict]:
-    """Seed → metrics of the finished runs of a ``lightnets hsi train`` folder."""
-    runs = {}
-    for path in sorted(folder.glob("seed*/metrics.json")):
-        if not (path.parent / "checkpoint.pt").exists():  # a checkpoint: still running
-            runs[int(path.parent.name[4:])] = json.loads(path.read_text())
-    return runs
 
 
 def _published(protocol: str) -> tuple[str, float]:
@@ -58,16 +49,16 @@ def section() -> list[str]:
     if len(seeds) < 2:
         return []
     cited10, paper10 = _published("paper10")
-    a = np.array([low[s]["oa"] for s in seeds]) * 100
-    b = np.array([acc[s]["oa"] for s in seeds]) * 100
+    a = np.array([low[s]["oa"] for s in seeds])
+    b = np.array([acc[s]["oa"] for s in seeds])
     c = paired_comparison(b, a)
     one = stats.ttest_1samp(a, paper10)
     lines = [
         "| seed | OA %, lowest training loss (epoch) | OA %, best training accuracy (epoch) |",
         "|--:|--:|--:|",
         *(
-            f"| {s} | {low[s]['oa'] * 100:.2f} ({low[s]['best_epoch']}) | "
-            f"{acc[s]['oa'] * 100:.2f} ({acc[s]['best_epoch']}) |"
+            f"| {s} | {low[s]['oa']:.2f} ({low[s]['best_epoch']}) | "
+            f"{acc[s]['oa']:.2f} ({acc[s]['best_epoch']}) |"
             for s in seeds
         ),
         f"| mean ± sd | {a.mean():.2f} ± {sample_sd(a):.2f} | "
@@ -85,7 +76,7 @@ def section() -> list[str]:
     ]
     if len(wide) >= 2:
         cited30, paper30 = _published("paper30")
-        w = np.array([wide[s]["oa"] for s in sorted(wide)]) * 100
+        w = np.array([wide[s]["oa"] for s in sorted(wide)])
         lines += [
             f"At 30 %, the protocol of the official code, {len(w)} seeds "
             f"({', '.join(f'{x:.2f}' for x in w)}) give {w.mean():.2f} ± {sample_sd(w):.2f} % "

@@ -67,6 +67,7 @@ def finished(folder: Path) -> dict[int, dict]:
             "batching": config.get("batching", "random"),
             "train_seconds": m["train_seconds"],
             "wall_seconds": m["wall_seconds"],
+            "best_epoch": m["best_epoch"],
             "machine": f"{env.get('cpu', '?')}, {env.get('cpu_count', '?')} CPUs, torch "
                        f"{env.get('torch', '?')}, torch threads {env.get('torch_threads', '?')}",
         }
