@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default="",
                         help="further sections: cv-layout (the cv5 folds), and from other "
                              "scripts' kept records: attempts (hsi_cv_attempts.py), select "
-                             "(hsi_select.py), hybridsn-gap (hsi_hybridsn_gap.py), transfer "
+                             "(hsi_select.py), paper-gaps (hsi_paper_gaps.py), transfer "
                              "(hsi_transfer.py)")
     args = parser.parse_args(argv)
 
@@ -245,17 +245,17 @@ def _sections(args: argparse.Namespace) -> list[str]:
                 "",
                 *hsi_select.section(),
             ]
-        elif name == "hybridsn-gap":
-            import hsi_hybridsn_gap
+        elif name == "paper-gaps":
+            import hsi_paper_gaps
 
             lines += [
-                "## HybridSN at 10 %: what the gap to the paper is not",
+                "## SSFTT and HybridSN at 10 %: what the gaps to the papers are, and are not",
                 "",
-                "`benchmarks/hsi_hybridsn_gap.py`, from kept runs of the paper recipe at 10 % "
-                "(seeds 0–4, the same splits in both columns; the training is the same, only "
-                "the epoch kept differs) and at 30 %:",
+                "`benchmarks/hsi_paper_gaps.py`, from kept runs of the paper recipes at 10 % "
+                "(seeds 0–4, the same splits in both columns of a table; the training is the "
+                "same, only the epoch kept differs) and HybridSN at 30 %:",
                 "",
-                *hsi_hybridsn_gap.section(),
+                *hsi_paper_gaps.section(),
             ]
         elif name == "transfer":
             import hsi_transfer
@@ -263,7 +263,7 @@ def _sections(args: argparse.Namespace) -> list[str]:
             lines += ["## Transfer learning", "", *hsi_transfer.section(docs=Path(args.docs))]
         else:
             raise SystemExit(
-                "--sections: expected cv-layout, attempts, select, hybridsn-gap or transfer, "
+                "--sections: expected cv-layout, attempts, select, paper-gaps or transfer, "
                 f"got {name!r}"
             )
     return lines

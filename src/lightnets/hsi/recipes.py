@@ -132,9 +132,11 @@ PAPER: dict[str, Recipe] = {
         published={"paper10": "98.62 (official code, its one run)"},
         notes="without a schedule the training loss of the last epochs jumps between about "
         "0.02 and 0.3 from one epoch to the next, so the last epoch, which this recipe keeps as "
-        "the official code does, is often not a good one (each run's history.csv); the training "
-        "path is not the gap: the same seeds on the scene path (batch norm over whole regions, "
-        "benchmarks/results/hsi_models/superseded) score within the seeds' spread",
+        "the official code does, is often not a good one (each run's history.csv; the same runs "
+        "keeping their lowest-loss epoch instead are compared in benchmarks/hsi_paper_gaps.py); "
+        "the training path is not the gap: the same seeds on the scene path (batch norm over "
+        "whole regions, benchmarks/results/hsi_models/superseded) score within the seeds' "
+        "spread",
     ),
     # RBF SVM on every band, standardised on the training pixels (the SVM's own scaler), C and
     # γ by cross-validation on the training pixels: the setting of the spectral SVM rows of
