@@ -111,14 +111,15 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "epoch kept (no test pixel is used for selection), each at its own window (Hu1D 1, "
             "Hamida3D 5, SSFTT 13, HybridSN and its variants 25). Recipe `paper`: each model's "
             "own paper or official code (`lightnets.hsi.recipes`, sources cited there): SSFTT "
-            "batch 64 on stacked patches (its batch norm over the windows, as the official "
-            "code) and its last epoch; the SVM on all 200 bands; Hu1D and Hamida3D as "
+            "batch 64 on stacked patches (its batch norm over the windows, as the official code),"
+            " the batches cut even (no batch of one pixel, which the official split's 1024 pixels"
+            " never make) and its last epoch; the SVM on all 200 bands; Hu1D and Hamida3D as "
             "DeepHyperX runs them (all bands scaled to [0, 1], SGD 0.01, batch 100, a plateau "
-            "schedule, the last epoch; Hamida3D with weight decay 5e-4). HybridSN's paper "
-            "recipe is the common one (one row: `common = paper`). The SVM (RBF, spectra "
-            "standardised on the training pixels) chooses C and γ by 5-fold cross-validation "
-            "on the training pixels. *Published OA* is the figure of the model's paper or code "
-            "under that recipe and protocol, with its source.",
+            "schedule, the last epoch; Hamida3D with weight decay 5e-4). HybridSN's paper recipe "
+            "is the common one (one row: `common = paper`). The SVM (RBF, spectra standardised on"
+            " the training pixels) chooses C and γ by 5-fold cross-validation on the training "
+            "pixels. *Published OA* is the figure of the model's paper or code under that recipe "
+            "and protocol, with its source.",
             "",
             "Protocols: `paper30` and `paper10` are stratified random splits (30 % and 10 % of "
             "each class); `regions` is spatially disjoint: 10 % of each class taken as one "

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from argparse import Namespace
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 from lightnets.hsi.benchmark import MODELS, run_benchmark
 from lightnets.hsi.scenes import Scene
@@ -42,3 +45,24 @@ def test_page_names_its_runs_machine_dates_and_missing_rows(
     both = Namespace(models="svm", protocols="paper30", recipes="common,paper", runs=2)
     lines = page._missing([replace(rows[0], model=m) for m in MODELS], both)
     assert lines == ["Rows still to run: paper30 · svm · paper.", ""]
+
+
+def test_published_split_masks_cover_the_labelled_pixels_once_stratified() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "hsi_published_split", SCRIPT.parent / "hsi_published_split.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    rng = np.random.default_rng(0)
+    gt = rng.integers(0, 4, size=(30, 40))
+    train, test = module.published_masks(gt)
+    assert not (train & test).any() and ((train | test) == (gt > 0)).all()
+    for k in (1, 2, 3):  # stratified: each class keeps about a tenth for training
+        n = int((gt == k).sum())
+        assert abs(int((train & (gt == k)).sum()) - n / 10) <= 1
+    again, _ = module.published_masks(gt)
+    assert (again == train).all()  # a fixed split, not a seeded one

@@ -418,3 +418,35 @@ def test_region_feature_maps_equal_one_map_per_region() -> None:
             single = model.forward_features(block.unsqueeze(0))[0]
             assert fmap.shape == single.shape
             torch.testing.assert_close(fmap, single, atol=1e-5, rtol=1e-5)
+
+
+def test_even_last_batch_spreads_the_remainder_over_the_same_permutation() -> None:
+    keep = engine.random_batches(1025, 64, torch.Generator().manual_seed(3))
+    even = engine.random_batches(1025, 64, torch.Generator().manual_seed(3), "even")
+    assert [len(b) for b in keep] == [64] * 16 + [1]  # one pixel alone in a batch
+    assert sorted({len(b) for b in even}) == [60, 61] and len(even) == 17
+    assert torch.equal(torch.cat(keep), torch.cat(even))  # the same pixels in the same order
+    exact = engine.random_batches(1024, 64, torch.Generator().manual_seed(3), "even")
+    assert [len(b) for b in exact] == [64] * 16  # nothing left over: as keep
+    with pytest.raises(ValueError, match="last_batch"):
+        engine.random_batches(10, 4, torch.Generator(), "drop")
+
+
+def test_an_epoch_trains_on_the_batches_last_batch_asks_for() -> None:
+    cube, pos, labels = _training_problem()
+    n = len(pos)
+    seen = {}
+    for last in ("keep", "even"):
+        model = _model(window=9)
+        sizes: list[int] = []
+        model.register_forward_hook(
+            lambda _m, args, _out, sizes=sizes: sizes.append(args[0].shape[0])
+        )
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        engine.train_pixel_epoch(
+            model, cube, pos, labels, opt, batch_size=n - 1, path="patch",
+            generator=torch.Generator().manual_seed(7), device="cpu", last_batch=last,
+        )
+        seen[last] = sizes
+    assert seen["keep"] == [n - 1, 1]  # the pixel left over trains alone
+    assert sorted(seen["even"]) == sorted([n - n // 2, n // 2])

@@ -154,6 +154,8 @@ def test_bad_input_gets_one_error_naming_the_argument(scene: Scene, split) -> No
         HSIClassifier("svm", model_kwargs={"kernel": "linear"}).fit(scene)
     with pytest.raises(ValueError, match=r"^model: expected 'svm' or one of"):
         HSIClassifier("resnet18").fit(scene)
+    with pytest.raises(ValueError, match=r"^last_batch: expected one of 'keep', 'even'"):
+        HSIClassifier("hybridsn", **FAST, last_batch="drop").fit(scene)
     fitted = HSIClassifier("svm", pca=5, model_kwargs={"folds": 2}).fit(
         scene, train_mask=split.train
     )

@@ -180,6 +180,8 @@ def test_bad_settings_are_rejected_before_any_work() -> None:
         _config(runs=0)
     with pytest.raises(ValueError, match=r"^batching: expected one of 'random', 'mixed'"):
         _config(batching="tiles")
+    with pytest.raises(ValueError, match=r"^last_batch: expected one of 'keep', 'even'"):
+        _config(last_batch="drop")
     with pytest.raises(ValueError, match=r"^epochs: expected an integer >= 1"):
         _config(epochs=0)
     with pytest.raises(ValueError, match=r"^buffer: expected an odd integer >= the window \(9\)"):

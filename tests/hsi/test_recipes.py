@@ -30,6 +30,7 @@ def test_every_model_has_a_paper_recipe_with_its_source() -> None:
         assert recipe.source, model
         assert set(recipe.settings()) == set(RECIPE_SETTINGS)
     assert PAPER["ssftt"].batch_size == 64 and PAPER["ssftt"].keep == "last"
+    assert PAPER["ssftt"].last_batch == "even" and COMMON.last_batch == "keep"
     assert PAPER["ssftt"].path == "patch" and COMMON.path == "scene"
     assert PAPER["hamida3d"].optimizer == "sgd" and PAPER["hamida3d"].weight_decay == 5e-4
     assert PAPER["svm"].pca == 0 and PAPER["hu1d"].scaling == "minmax"

@@ -27,7 +27,7 @@ from ..settings import setting
 from . import recipes
 from .engine import BATCHINGS
 from .preprocessing import SCALINGS
-from .recipes import KEEPS, OPTIMIZERS, PATHS, RECIPE_SETTINGS, RECIPES, SCHEDULES
+from .recipes import KEEPS, LAST_BATCHES, OPTIMIZERS, PATHS, RECIPE_SETTINGS, RECIPES, SCHEDULES
 from .training import FitConfig
 from .transfer import INIT_TRANSFORMS, check_settings
 
@@ -175,6 +175,13 @@ class ExperimentConfig:
         "faster epochs on the scene path but lower accuracy",
         choices=BATCHINGS,
     )
+    last_batch: str | None = setting(
+        None,
+        "random batching: keep: the pixels left over by the batch size form a short last "
+        "batch (PyTorch's DataLoader); even: they are spread over the batches, so that none "
+        "holds only a few pixels (default: the recipe's)",
+        choices=LAST_BATCHES,
+    )
     class_weights: bool = setting(False, "inverse-frequency loss weights")
     device: str | None = setting(None, "cpu, cuda, cuda:1 … (default: CUDA when available)")
     precision: str = setting(
@@ -216,6 +223,7 @@ class ExperimentConfig:
             weight_decay=self.weight_decay,
             schedule=self.schedule,
             keep=self.keep,
+            last_batch=self.last_batch,
         )
         if self.split in ("random", "blocks", "regions") and not 0 < self.train_fraction < 1:
             raise bad_value("train_fraction", "a number in (0, 1)", self.train_fraction)

@@ -87,6 +87,7 @@ from torch import Tensor, nn
 from .._checks import bad_value, check_choice, check_int
 from ..devices import resolve_device
 from ..precision import autocast, grad_scaler, resolve_precision
+from .recipes import LAST_BATCHES
 from .transfer import hold_frozen_norms
 
 __all__ = [
@@ -468,9 +469,18 @@ def predict_block(
 # ----------------------------------------------------------------------------- training
 
 
-def random_batches(n: int, batch_size: int, generator: torch.Generator) -> list[Tensor]:
-    """I.i.d. batches: a random permutation of ``range(n)`` cut into ``batch_size`` pieces."""
-    return list(torch.randperm(n, generator=generator).split(batch_size))
+def random_batches(
+    n: int, batch_size: int, generator: torch.Generator, last_batch: str = "keep"
+) -> list[Tensor]:
+    """I.i.d. batches: a random permutation of ``range(n)`` cut into ``batch_size`` pieces
+    (``last_batch="keep"``: the remainder is a short last batch), or into as many batches of
+    sizes that differ by at most one (``"even"``: no batch of a few pixels, whose batch-norm
+    statistics and full Adam step would come from those few alone). The same permutation
+    either way."""
+    order = torch.randperm(n, generator=generator)
+    if check_choice("last_batch", last_batch, LAST_BATCHES) == "even":
+        return list(order.tensor_split(-(-n // batch_size)))
+    return list(order.split(batch_size))
 
 
 def spatial_batches(positions: Tensor, batch_size: int, generator: torch.Generator) -> list[Tensor]:
@@ -563,6 +573,7 @@ def train_epoch(
     batch_size: int = 256,
     path: str = "scene",
     batching: str | None = None,
+    last_batch: str = "keep",
     generator: torch.Generator | None = None,
     class_weights: Sequence[float] | Tensor | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -577,7 +588,9 @@ def train_epoch(
     that reads fewer pixels: :func:`patches_cheaper`) or ``"patch"``; on the same batches
     both give the same logits, gradients and dropout masks. ``batching``: ``"random"``
     (default: i.i.d. batches), ``"mixed"`` or ``"spatial"`` (faster, but compact batches train
-    worse; see the module docstring). Batches and dropout masks are drawn from ``generator``
+    worse; see the module docstring); ``last_batch`` (random batching): ``"keep"`` the
+    remainder of ``batch_size`` as a short last batch or spread it ``"even"``ly (see
+    :func:`random_batches`). Batches and dropout masks are drawn from ``generator``
     alone (the global RNG is left untouched), so an epoch is reproducible from the generator's
     state; without one, a generator is seeded from the global RNG. ``class_weights`` (K values)
     weight the loss as in ``torch.nn.functional.cross_entropy``. The result is the mean of the
@@ -615,7 +628,7 @@ def train_epoch(
     elif batching == "spatial":
         grouped = [[idx] for idx in spatial_batches(pos, batch_size, generator)]
     else:
-        grouped = [[idx] for idx in random_batches(len(pos), batch_size, generator)]
+        grouped = [[idx] for idx in random_batches(len(pos), batch_size, generator, last_batch)]
     seed = int(torch.randint(2**62, (1,), generator=generator))
     model.train()
     hold_frozen_norms(model)

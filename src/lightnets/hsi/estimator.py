@@ -101,7 +101,9 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
     ``batch_size``, ``epochs``, ``schedule`` (``none``, ``plateau``), ``keep`` (``best``: the
     lowest training loss, or the best validation OA with ``fit(..., val_mask=...)``;
     ``last``; ``train_acc``: the first epoch of highest training accuracy), ``batching``
-    (``random``: i.i.d. batches; ``mixed``/``spatial``), ``path``
+    (``random``: i.i.d. batches; ``mixed``/``spatial``), ``last_batch`` (``keep``: the
+    remainder of ``batch_size`` is a short last batch, as PyTorch's DataLoader; ``even``: spread
+    over the batches; default: the recipe's), ``path``
     (``scene``: one convolution pass per region; ``patch``: window by window, the reference),
     ``class_weights``, ``device``, ``precision`` (``fp32``, ``bf16``, ``fp16``, ``auto``:
     :mod:`lightnets.precision`; training and prediction). Fine-tuning
@@ -140,6 +142,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         schedule: str | None = None,
         keep: str | None = None,
         batching: str = "random",
+        last_batch: str | None = None,
         path: str | None = None,
         class_weights: bool = False,
         device: str | None = None,
@@ -166,6 +169,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
         self.schedule = schedule
         self.keep = keep
         self.batching = batching
+        self.last_batch = last_batch
         self.path = path
         self.class_weights = class_weights
         self.device = device
@@ -212,6 +216,7 @@ class HSIClassifier(_ClassifierMixin, _BaseEstimator):
             keep=settings["keep"],
             path=settings["path"],
             batching=self.batching,
+            last_batch=settings["last_batch"],
             class_weights=self.class_weights,
             seed=self.random_state,
             device=self.device,

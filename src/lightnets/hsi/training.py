@@ -30,7 +30,7 @@ from ..loop import run_epochs
 from ..precision import PRECISIONS, grad_scaler, resolve_precision
 from . import engine
 from .metrics import overall_accuracy
-from .recipes import KEEPS, OPTIMIZERS, PATHS, SCHEDULES
+from .recipes import KEEPS, LAST_BATCHES, OPTIMIZERS, PATHS, SCHEDULES
 
 
 @dataclass
@@ -46,6 +46,7 @@ class FitConfig:
     keep: str = "best"
     path: str = "scene"
     batching: str | None = None
+    last_batch: str = "keep"
     class_weights: bool = False
     seed: int = 0
     device: str | None = None
@@ -65,6 +66,7 @@ class FitConfig:
         check_choice("path", self.path, PATHS)
         if self.batching is not None:
             check_choice("batching", self.batching, engine.BATCHINGS)
+        check_choice("last_batch", self.last_batch, LAST_BATCHES)
         check_int("seed", self.seed, minimum=0)
         check_choice("precision", self.precision, PRECISIONS)
 
@@ -147,6 +149,7 @@ def fit(
             batch_size=config.batch_size,
             path=config.path,
             batching=config.batching,
+            last_batch=config.last_batch,
             generator=generator,
             class_weights=weights,
             device=device,
