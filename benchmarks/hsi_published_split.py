@@ -50,6 +50,8 @@ RANDOM_SPLITS = (
      RESULTS / "hsi_models/runs/paper10/hybridsn"),
     ("hybridsn", "even batches", RESULTS / "hsi_keep/hybridsn-even"),
 )
+# The benchmark row of each model: its records under the recipe as it is now.
+BENCHMARK_ROW = {"ssftt": RANDOM_SPLITS[1][2], "hybridsn": RANDOM_SPLITS[2][2]}
 TEST_SIZE, RANDOM_STATE = 0.9, 345  # both official codes' splitTrainTestSet
 
 
@@ -121,6 +123,32 @@ def batches(folder: Path, batch_size: int) -> str:
         return "?"
     full, rest = divmod(n, batch_size)
     return f"{n} px = {full} × {batch_size}" + (f" + {rest}" if rest else "")
+
+
+def _welch(a: np.ndarray, b: np.ndarray) -> str:
+    """Mean of ``a`` − mean of ``b`` with Welch's t p, in words."""
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    return f"{a.mean() - b.mean():+.2f} points (Welch t p {p:.3g}, {len(a)} against {len(b)} runs)"
+
+
+def contrasts(out: Path = OUT) -> list[str]:
+    """Per model with at least two control draws: the official split against the other
+    scikit-learn draws (is 345 a lucky draw?), and those draws against the benchmark's row
+    (do scikit-learn's draws score higher?), in words; empty without them."""
+    lines = []
+    for model, folder in BENCHMARK_ROW.items():
+        fixed, controls, row = finished(out / model), _controls(out, model), finished(folder)
+        if len(controls) < 2 or not fixed or len(row) < 2:
+            continue
+        a = np.array([fixed[s]["oa"] for s in sorted(fixed)])
+        c = np.array([controls[s] for s in sorted(controls)])
+        b = np.array([row[s]["oa"] for s in sorted(row)])
+        luck = _welch(a, c) if len(a) >= 2 else f"{a[0] - c.mean():+.2f} points (one run)"
+        lines.append(
+            f"{model}: the official split against the other random states {luck}; the other "
+            f"random states against the benchmark's row {_welch(c, b)}."
+        )
+    return lines
 
 
 def section(out: Path = OUT) -> list[str]:
