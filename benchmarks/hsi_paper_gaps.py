@@ -17,7 +17,7 @@ training kept at two epochs.) Read here, nothing trained:
 * ``hsi_keep/ssftt-rounding``: the recipe's seed 1 again, its split passed in as masks
   (``stratified_split(gt, 0.1, seed=1)`` saved as ``train_mask.npy``/``test_mask.npy``, then
   ``lightnets hsi train --model ssftt --recipe paper --split masks --train-mask … --test-mask …
-  --seed 1``): the same pixels, seed and settings, another summation order;
+  --seed 1``): the same pixels, seed and settings, differing only in rounding;
 * ``hsi_models/runs/paper10/hybridsn``: HybridSN's paper recipe, the lowest-training-loss epoch
   kept (the benchmark row);
 * ``hsi_keep/hybridsn-train-acc``: the epoch of best training accuracy kept, as the official
@@ -125,7 +125,8 @@ def _history(folder: Path, seed: int) -> np.ndarray:
 
 
 def rounding_text() -> str:
-    """SSFTT's seed 1 trained twice (another summation order), in words; empty without it."""
+    """SSFTT's seed 1 trained twice, differing only in rounding, in words; empty without
+    it."""
     again, base = finished(SSFTT_ROUNDING), finished(SSFTT_EVEN)
     both = sorted(set(again) & set(base))
     if not both:

@@ -42,16 +42,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "hsi_keep/published-split"
 # The benchmark's random splits (seeds 0–4, hsi_models.py, paper10) under each paper recipe:
 # (model, how the 1025 pixels were cut into batches, records).
+# The benchmark row of each model: its records under the recipe as it is now.
+BENCHMARK_ROW = {
+    "ssftt": RESULTS / "hsi_models/runs/paper10/ssftt-paper",
+    "hybridsn": RESULTS / "hsi_models/runs/paper10/hybridsn",
+}
 RANDOM_SPLITS = (
     ("ssftt", "last batch of 1 pixel",
      RESULTS / "hsi_models/superseded/paper10/ssftt-paper-last-batch-keep"),
-    ("ssftt", "even batches (the recipe)", RESULTS / "hsi_models/runs/paper10/ssftt-paper"),
-    ("hybridsn", "last batch of 1 pixel (the recipe)",
-     RESULTS / "hsi_models/runs/paper10/hybridsn"),
+    ("ssftt", "even batches (the recipe)", BENCHMARK_ROW["ssftt"]),
+    ("hybridsn", "last batch of 1 pixel (the recipe)", BENCHMARK_ROW["hybridsn"]),
     ("hybridsn", "even batches", RESULTS / "hsi_keep/hybridsn-even"),
 )
-# The benchmark row of each model: its records under the recipe as it is now.
-BENCHMARK_ROW = {"ssftt": RANDOM_SPLITS[1][2], "hybridsn": RANDOM_SPLITS[2][2]}
 TEST_SIZE, RANDOM_STATE = 0.9, 345  # both official codes' splitTrainTestSet
 
 
@@ -125,6 +127,17 @@ def batches(folder: Path, batch_size: int) -> str:
     return f"{n} px = {full} × {batch_size}" + (f" + {rest}" if rest else "")
 
 
+def _oa(out: Path, model: str, folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OA % of ``model``'s finished runs on the official split (by seed), on the other
+    random states (by state) and in ``folder`` on the benchmark's splits (by seed)."""
+    fixed, controls, random = finished(out / model), _controls(out, model), finished(folder)
+    return (
+        np.array([fixed[s]["oa"] for s in sorted(fixed)]),
+        np.array([controls[s] for s in sorted(controls)]),
+        np.array([random[s]["oa"] for s in sorted(random)]),
+    )
+
+
 def _welch(a: np.ndarray, b: np.ndarray) -> str:
     """Mean of ``a`` − mean of ``b`` with Welch's t p, in words."""
     p = stats.ttest_ind(a, b, equal_var=False).pvalue
@@ -137,12 +150,9 @@ def contrasts(out: Path = OUT) -> list[str]:
     (do scikit-learn's draws score higher?), in words; empty without them."""
     lines = []
     for model, folder in BENCHMARK_ROW.items():
-        fixed, controls, row = finished(out / model), _controls(out, model), finished(folder)
-        if len(controls) < 2 or not fixed or len(row) < 2:
+        a, c, b = _oa(out, model, folder)
+        if len(c) < 2 or not len(a) or len(b) < 2:
             continue
-        a = np.array([fixed[s]["oa"] for s in sorted(fixed)])
-        c = np.array([controls[s] for s in sorted(controls)])
-        b = np.array([row[s]["oa"] for s in sorted(row)])
         luck = _welch(a, c) if len(a) >= 2 else f"{a[0] - c.mean():+.2f} points (one run)"
         lines.append(
             f"{model}: the official split against the other random states {luck}; the other "
@@ -156,12 +166,9 @@ def section(out: Path = OUT) -> list[str]:
     against the benchmark's own random splits; empty without records."""
     rows = []
     for model, cut, folder in RANDOM_SPLITS:
-        fixed, random, controls = finished(out / model), finished(folder), _controls(out, model)
-        if not fixed or len(random) < 2:
+        a, c, b = _oa(out, model, folder)
+        if not len(a) or len(b) < 2:
             continue
-        a = np.array([fixed[s]["oa"] for s in sorted(fixed)])
-        b = np.array([random[s]["oa"] for s in sorted(random)])
-        c = np.array([controls[s] for s in sorted(controls)])
         drawn = np.concatenate([a, c])
         p = stats.ttest_ind(drawn, b, equal_var=False).pvalue if len(drawn) >= 2 else None
         rows.append(
