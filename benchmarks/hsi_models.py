@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="common, paper or both with seed counts, e.g. common:3,paper:5")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--device", default=None, help="cpu, cuda … (default: CUDA if any)")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
+                        help="what the runs train in; bf16 runs go to <model>[-paper]-bf16/ and "
+                             "their rows are marked (default: fp32)")
     parser.add_argument("--out", default=str(RESULTS),
                         help="runs and table files (default: the kept records, "
                              "benchmarks/results/hsi_models)")
@@ -79,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         runs=args.runs,
         epochs=args.epochs,
         recipes=args.recipes,
-        settings={"device": args.device, "buffer": args.buffer, "data_dir": args.data_dir},
+        settings={
+            "device": args.device,
+            "buffer": args.buffer,
+            "data_dir": args.data_dir,
+            "precision": args.precision,
+        },
         resume=args.resume,
         only_finished=args.only_finished,
     )
@@ -136,6 +144,7 @@ def _page(rows: list[BenchmarkRow], args: argparse.Namespace, env: dict) -> str:
             "metrics are kept in `benchmarks/results/hsi_models/runs/<protocol>/<model>/` "
             "(`<model>-paper/` for the paper recipe).",
             "",
+            *_precision_note(rows),
             *_missing(rows, args),
             markdown_table(rows),
             *_recipe_notes(rows),
@@ -283,6 +292,19 @@ def _recipe_notes(rows: list[BenchmarkRow]) -> list[str]:
 def _figure(page: str) -> str:
     """The map grid's file name for a page: hsi-models.md → hsi_models_maps.png."""
     return Path(page).stem.replace("-", "_") + "_maps.png"
+
+
+def _precision_note(rows: list[BenchmarkRow]) -> list[str]:
+    """A line on the rows trained in bf16, where there are any."""
+    marked = [f"{r.protocol} · {r.model} · {r.recipe}" for r in rows if r.precision != "fp32"]
+    if not marked:
+        return []
+    return [
+        f"Trained in bf16 (autocast, float32 weights and optimiser; run folders ending `-bf16`): "
+        f"{'; '.join(marked)}. Every other row trained in fp32. For HybridSN bf16 lands within "
+        "the seeds' spread of fp32 ([hsi-precision.md](hsi-precision.md)).",
+        "",
+    ]
 
 
 def _missing(rows: list[BenchmarkRow], args: argparse.Namespace) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,35 @@ def test_finished_runs_counts_the_finished_seeds_from_the_first(tmp_path: Path) 
     assert finished_runs(tmp_path, 1) == 0  # one run lives in the folder itself
     (tmp_path / "metrics.json").write_text("{}")
     assert finished_runs(tmp_path, 1) == 1
+
+
+def test_a_bf16_row_has_its_own_folder_and_is_read_back_marked(
+    scene: Scene, tmp_path: Path
+) -> None:
+    kwargs = dict(models=["hamida3d"], protocols="paper30", runs=2, epochs=1, log=quiet)
+    with warnings.catch_warnings():  # bf16 is emulated (and says so) on a CPU without it
+        warnings.simplefilter("ignore", RuntimeWarning)
+        (row,) = run_benchmark(
+            scene, tmp_path, settings={**SETTINGS, "precision": "bf16"}, **kwargs
+        )
+    runs = tmp_path / "runs" / "paper30"
+    assert row.precision == "bf16" and row.folder == runs / "hamida3d-bf16"
+    assert sorted(p.name for p in runs.iterdir()) == ["hamida3d-bf16"]
+    config = json.loads((row.first_run / "config.json").read_text())
+    assert config["experiment"]["precision"] == "bf16"
+    assert read_csv(tmp_path / "benchmark.csv")[0]["recipe"] == "common, bf16"
+
+    # the fp32 table trains nothing where only the bf16 runs are finished: it reads them back,
+    # marked, from their folder
+    logs: list[str] = []
+    (again,) = run_benchmark(
+        scene, tmp_path, settings=SETTINGS, only_finished=True, **{**kwargs, "log": logs.append}
+    )
+    assert again.precision == "bf16" and again.folder == runs / "hamida3d-bf16"
+    assert again.summary["oa"]["mean"] == row.summary["oa"]["mean"]
+    assert sum("already complete" in line for line in logs) == 2
+    assert sorted(p.name for p in runs.iterdir()) == ["hamida3d-bf16"]
+    assert "| hamida3d | common, bf16 |" in (tmp_path / "benchmark.md").read_text()
 
 
 @pytest.mark.parametrize(

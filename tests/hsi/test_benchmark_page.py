@@ -45,6 +45,12 @@ def test_page_names_its_runs_machine_dates_and_missing_rows(
     both = Namespace(models="svm", protocols="paper30", recipes="common,paper", runs=2)
     lines = page._missing([replace(rows[0], model=m) for m in MODELS], both)
     assert lines == ["Rows still to run: paper30 · svm · paper.", ""]
+    # a row trained in bf16 counts as its recipe's row, and the page says it trained in bf16
+    bf16 = replace(rows[0], precision="bf16")
+    assert page._missing([replace(bf16, model=m) for m in MODELS], asked) == []
+    assert page._precision_note(rows) == []
+    (note, _) = page._precision_note([bf16])
+    assert note.startswith("Trained in bf16") and "paper30 · svm · common." in note
 
 
 def test_published_split_masks_cover_the_labelled_pixels_once_stratified() -> None:

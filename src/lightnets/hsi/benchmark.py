@@ -1,10 +1,11 @@
 """Several classifiers under several protocols on one scene, several seeds each: one table.
 
 Every (protocol, model, recipe) is an ordinary experiment (:func:`run_experiment`, seeds
-``0 … runs − 1``) in ``out/runs/<protocol>/<model>`` (``<model>-paper`` for the paper recipe);
-the table gathers OA, AA and kappa (mean ± std over seeds) beside the published figure of the
-paper recipe, each classifier's cost (parameters, multiply-adds per pixel on the scene path and
-per window on the patch path, :mod:`lightnets.hsi.costs`) and its seconds, and
+``0 … runs − 1``) in ``out/runs/<protocol>/<model>`` (``<model>-paper`` for the paper recipe,
+``-bf16`` after either for a ``precision="bf16"`` setting); the table gathers OA, AA and
+kappa (mean ± std over seeds) beside the published figure of the paper recipe, each
+classifier's cost (parameters, multiply-adds per pixel on the scene path and per window on the
+patch path, :mod:`lightnets.hsi.costs`) and its seconds, and
 :mod:`lightnets.hsi.benchmark_report` writes it as Markdown, CSV and JSON beside a grid of the
 first seed's maps. With ``resume`` finished runs are read back, interrupted ones continue.
 
@@ -28,6 +29,7 @@ model's own. Protocols, defined here once:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +60,8 @@ MODELS = (
     "hybridsn_lite",
     "ssftt",
 )
+# Precisions whose kept runs a table reads back, in this order, where a row's own are missing.
+_READ_PRECISIONS = ("fp32", "bf16")
 # Settings a benchmark fixes itself: a protocol, a model, its seeds and its epochs.
 _FIXED = {
     "model",
@@ -145,8 +149,9 @@ def run_benchmark(
     ``buffer`` setting applies to the ``regions`` and ``cv5`` protocols only (default: the
     largest window). ``only_finished`` trains nothing: a row takes the runs finished in
     ``out`` (seeds 0, 1, … as far as they go, at least 2 when several are asked for; every
-    fold of a cross-validation), and a row without them is left out of the table (and
-    logged).
+    fold of a cross-validation), from the folder of its own precision or, failing that, of
+    another (fp32, then bf16: the row is then marked with it), and a row without them is
+    left out of the table (and logged).
     Every argument is checked before the first run.
     """
     model_names = parse_names("models", models, [SVM, *list_models(task="hsi")])
@@ -185,15 +190,13 @@ def run_benchmark(
     rows: list[BenchmarkRow] = []
     for (protocol, model, label), config in configs.items():
         log(f"== {protocol} · {model} · {label} ({config.runs} run(s), window {config.window})")
-        name = model if config.recipe == "common" else f"{model}-paper"
-        folder = out / "runs" / protocol / name
+        folder = run_folder(out, protocol, config)
         if only_finished:
-            done = finished_runs(folder, config.runs)
-            # a row takes its finished seeds (at least 2 of several); folds must all be there
-            if done < min(config.runs, 2) or (config.split == "spatial-cv" and done < config.runs):
+            found = _finished(out, protocol, config)
+            if found is None:
                 log(f"   not finished in {folder}: left out of the table")
                 continue
-            config = replace(config, runs=done)
+            config, folder = found, run_folder(out, protocol, found)
         result = run_experiment(  # only_finished reads the finished runs back, never trains
             config, folder, scene=scene, resume=resume or only_finished, progress=progress,
             log=log,
@@ -206,7 +209,8 @@ def run_benchmark(
         )
         rows.append(
             BenchmarkRow(
-                protocol, model, label, published, config.window, summary, cost, folder, first_run
+                protocol, model, label, published, config.window, summary, cost, folder,
+                first_run, config.precision,
             )
         )
     meta = {
@@ -218,6 +222,32 @@ def run_benchmark(
     }
     write_report(out, rows, scene, {**meta, "settings": settings})
     return rows
+
+
+def run_folder(out: Path, protocol: str, config: ExperimentConfig) -> Path:
+    """Where a row's runs go: ``runs/<protocol>/<model>``, ``-paper`` for the paper recipe and
+    ``-bf16`` (or ``-fp16``) for a precision other than fp32, so rows of either never mix."""
+    name = config.model if config.recipe == "common" else f"{config.model}-paper"
+    if config.precision != "fp32":
+        name += f"-{config.precision}"
+    return out / "runs" / protocol / name
+
+
+def _finished(out: Path, protocol: str, config: ExperimentConfig) -> ExperimentConfig | None:
+    """The row's finished runs as a config (``runs`` cut to them): its own precision's folder
+    first, then the others' (a row trained in bf16 where its fp32 runs are missing), ``None``
+    where no folder has enough. A row needs its finished seeds, at least 2 of several; a
+    cross-validation all its folds."""
+    for precision in dict.fromkeys((config.precision, *_READ_PRECISIONS)):
+        with warnings.catch_warnings():  # reading runs back computes nothing in bf16 here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            candidate = replace(config, precision=precision)
+            done = finished_runs(run_folder(out, protocol, candidate), config.runs)
+            if done >= min(config.runs, 2) and (
+                config.split != "spatial-cv" or done == config.runs
+            ):
+                return replace(candidate, runs=done)
+    return None
 
 
 def finished_runs(folder: Path, runs: int) -> int:

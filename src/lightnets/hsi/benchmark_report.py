@@ -71,6 +71,12 @@ class BenchmarkRow:
     cost: PixelCost
     folder: Path
     first_run: Path
+    precision: str = "fp32"
+
+    @property
+    def label(self) -> str:
+        """The recipe as the table shows it, with the precision where it is not fp32."""
+        return self.recipe if self.precision == "fp32" else f"{self.recipe}, {self.precision}"
 
 
 def row_record(row: BenchmarkRow) -> dict[str, Any]:
@@ -79,7 +85,7 @@ def row_record(row: BenchmarkRow) -> dict[str, Any]:
     record: dict[str, Any] = {
         "protocol": row.protocol,
         "model": row.model,
-        "recipe": row.recipe,
+        "recipe": row.label,
         "published_oa": row.published,
         "runs": s["oa"]["n"],
         "window": row.window,
@@ -160,7 +166,7 @@ def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
     floor = max(svms, key=lambda r: r.summary["oa"]["mean"])  # the stronger SVM: the harder bar
     base = fold_scores(floor)
     lines = [
-        f"Paired over the {len(base)} folds against the spectral SVM ({floor.recipe} recipe): "
+        f"Paired over the {len(base)} folds against the spectral SVM ({floor.label} recipe): "
         "a difference is called only where the paired test says so.",
         "",
         "| model | recipe | OA − SVM (points) | paired t p | Wilcoxon p |",
@@ -174,7 +180,7 @@ def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
             continue
         c = paired_comparison(scores, base)
         lines.append(
-            f"| {row.model} | {row.recipe} | {c['mean_difference'] * 100:+.2f} | "
+            f"| {row.model} | {row.label} | {c['mean_difference'] * 100:+.2f} | "
             f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
         )
     return [*lines, ""]
@@ -187,6 +193,8 @@ def _first_map(row: BenchmarkRow) -> tuple[str, np.ndarray | None]:
         return f"{row.model}\n(no prediction.npy)", None
     oa = json.loads((row.first_run / "metrics.json").read_text())["oa"]
     name = row.model if row.recipe.startswith("common") else f"{row.model} ({row.recipe})"
+    if row.precision != "fp32":
+        name += f" · {row.precision}"
     return f"{name}\nOA {oa:.1%}", np.load(path)
 
 
