@@ -239,15 +239,18 @@ def _finished(out: Path, protocol: str, config: ExperimentConfig) -> ExperimentC
     where no folder has enough. A row needs its finished seeds, at least 2 of several; a
     cross-validation all its folds."""
     for precision in dict.fromkeys((config.precision, *_READ_PRECISIONS)):
-        with warnings.catch_warnings():  # reading runs back computes nothing in bf16 here
-            warnings.simplefilter("ignore", RuntimeWarning)
-            candidate = replace(config, precision=precision)
-            done = finished_runs(run_folder(out, protocol, candidate), config.runs)
-            if done >= min(config.runs, 2) and (
-                config.split != "spatial-cv" or done == config.runs
-            ):
-                return replace(candidate, runs=done)
+        candidate = _quiet_replace(config, precision=precision)
+        done = finished_runs(run_folder(out, protocol, candidate), config.runs)
+        if done >= min(config.runs, 2) and (config.split != "spatial-cv" or done == config.runs):
+            return _quiet_replace(candidate, runs=done)
     return None
+
+
+def _quiet_replace(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:
+    """``replace`` without the bf16-on-this-CPU warning: reading runs back computes nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return replace(config, **changes)
 
 
 def finished_runs(folder: Path, runs: int) -> int:
