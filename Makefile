@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint format clean
 
+# pytest workers (pytest-xdist), one torch thread each: the two cores kept busy by two tests
+# at once rather than one test's two threads. TEST_WORKERS=0 runs the tests in one process.
+TEST_WORKERS ?= 2
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -18,10 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -1,10 +1,17 @@
 """Shared test configuration: every test starts from the same torch seed."""
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 import torch
 from torch import nn
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker takes one torch thread: the workers share the machine's cores."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
