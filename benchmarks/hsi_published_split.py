@@ -19,7 +19,7 @@ masks beside them (not kept in git: the script redraws them).
     python benchmarks/hsi_published_split.py --data-dir ../shared/datasets/indian_pines \
         --models ssftt --runs 5 --controls 0,1,2,3,4
     python benchmarks/hsi_published_split.py --data-dir ../shared/datasets/indian_pines \
-        --models hybridsn --runs 3
+        --models hybridsn --runs 5
 """
 
 from __future__ import annotations
