@@ -8,10 +8,20 @@ import torch
 from torch import nn
 
 
+def _in_xdist_worker() -> bool:
+    return bool(os.environ.get("PYTEST_XDIST_WORKER"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """A pytest-xdist worker takes one torch thread: the workers share the machine's cores."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if _in_xdist_worker():
         torch.set_num_threads(1)
+
+
+@pytest.fixture
+def heavy_threads() -> int:
+    """Torch threads a heavy test may take: the two cores in one process, one per xdist worker."""
+    return 1 if _in_xdist_worker() else 2
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,8 +13,6 @@ pytest-xdist, where another worker holds the other core.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 
@@ -48,9 +46,9 @@ def test_every_image_family_is_covered() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", list(VARIANTS.values()), ids=list(VARIANTS))
-def test_the_family_learns_the_digits(model: str, digits) -> None:
+def test_the_family_learns_the_digits(model: str, digits, heavy_threads: int) -> None:
     # the autouse one-thread fixture restores the count afterwards
-    torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
+    torch.set_num_threads(heavy_threads)
     config = TrainConfig(model=model, epochs=EPOCHS, batch_size=BATCH, seed=0)
     result = train(config, data=digits, progress=False, log=lambda _m: None)
     assert result.metrics["top1"] >= BOUND, result.metrics["top1"]
