@@ -13,7 +13,8 @@ import pytest
 import lightnets
 from lightnets.cli import main
 from lightnets.hsi.benchmark import run_benchmark
-from lightnets.hsi.benchmark_report import COLUMNS
+from lightnets.hsi.benchmark_report import COLUMNS, BenchmarkRow, markdown_table
+from lightnets.hsi.costs import PixelCost
 from lightnets.hsi.scenes import Scene
 
 SETTINGS = {"pca": 13, "batch_size": 32}
@@ -279,20 +280,24 @@ def test_the_cross_validation_protocol_runs_every_fold(
     assert {f["experiment"]["buffer"] for f in folds} == {5}
 
 
-def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) -> None:
-    from lightnets.hsi.benchmark_report import BenchmarkRow, markdown_table
-    from lightnets.hsi.costs import PixelCost
+def _fold_row(
+    folder: Path, model: str, scores: list[float], recipe: str = "common"
+) -> BenchmarkRow:
+    """A cv5 table row over ``scores`` (one metrics.json per fold under ``folder``)."""
+    folder = folder / f"{model}-{recipe}"
+    for i, oa in enumerate(scores):
+        (folder / f"seed{i}").mkdir(parents=True)
+        (folder / f"seed{i}" / "metrics.json").write_text(json.dumps({"oa": oa}))
+    stat = {"mean": sum(scores) / len(scores), "std": 0.0, "n": len(scores)}
+    summary = {k: stat for k in ("oa", "aa", "kappa", "train_seconds", "map_seconds",
+                                 "wall_seconds", "overlap", "train_pixels", "test_pixels")}
+    return BenchmarkRow("cv5", model, recipe, "", 1, summary, PixelCost(1, 1, None), folder,
+                        folder / "seed0")
 
+
+def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) -> None:
     def row(model: str, scores: list[float], recipe: str = "common") -> BenchmarkRow:
-        folder = tmp_path / f"{model}-{recipe}"
-        for i, oa in enumerate(scores):
-            (folder / f"seed{i}").mkdir(parents=True)
-            (folder / f"seed{i}" / "metrics.json").write_text(json.dumps({"oa": oa}))
-        stat = {"mean": sum(scores) / len(scores), "std": 0.0, "n": len(scores)}
-        summary = {k: stat for k in ("oa", "aa", "kappa", "train_seconds", "map_seconds",
-                                     "wall_seconds", "overlap", "train_pixels", "test_pixels")}
-        return BenchmarkRow("cv5", model, recipe, "", 1, summary, PixelCost(1, 1, None),
-                            folder, folder / "seed0")
+        return _fold_row(tmp_path, model, scores, recipe)
 
     rows = [row("svm", [0.40, 0.50, 0.45, 0.60, 0.55]), row("hu1d", [0.50, 0.55, 0.60, 0.70,
                                                                       0.62])]
@@ -306,3 +311,20 @@ def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) ->
     page = markdown_table([rows[0], stronger, rows[1]])
     assert "against the spectral SVM (paper recipe)" in page
     assert "| hu1d | common | +4.20 |" in page and "| svm | common | -5.20 |" in page
+    assert "Each variant against its base network" not in page
+
+
+def test_variants_are_compared_with_their_base_network_paired_over_the_folds(
+    tmp_path: Path,
+) -> None:
+    def row(model: str, scores: list[float], recipe: str = "common") -> BenchmarkRow:
+        return _fold_row(tmp_path, model, scores, recipe)
+
+    base = row("hybridsn", [0.30, 0.35, 0.20, 0.40, 0.25])
+    se = row("hybridsn_se", [0.28, 0.36, 0.16, 0.38, 0.22])
+    other_recipe = row("hybridsn_lite", [0.5, 0.5, 0.5, 0.5, 0.5], recipe="paper")
+    page = markdown_table([base, se, other_recipe])
+    assert "Each variant against its base network, same recipe, paired over the 5 folds" in page
+    assert "| hybridsn_se | hybridsn | common | -2.00 |" in page
+    assert "| hybridsn_lite | hybridsn |" not in page  # no base row under its recipe
+    assert "Each variant against" not in markdown_table([se, other_recipe])

@@ -143,6 +143,7 @@ def markdown_table(rows: Sequence[BenchmarkRow]) -> str:
             )
         lines.append("")
         lines += _paired_lines([r for r in rows if r.protocol == protocol])
+        lines += _variant_lines([r for r in rows if r.protocol == protocol])
     lines.append(COST_NOTE)
     return "\n".join(lines) + "\n"
 
@@ -181,6 +182,37 @@ def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
         c = paired_comparison(scores, base)
         lines.append(
             f"| {row.model} | {row.label} | {c['mean_difference'] * 100:+.2f} | "
+            f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
+        )
+    return [*lines, ""]
+
+
+def _variant_lines(group: Sequence[BenchmarkRow]) -> list[str]:
+    """For a protocol whose runs are folds: each variant of a network (``hybridsn_se`` of
+    ``hybridsn``) against its base network under the same recipe, paired over the folds, so
+    what an added block (attention, a lighter stage) changes is tested on its own."""
+    if not group or not group[0].protocol.startswith("cv"):
+        return []
+    bases = {(r.model, r.label): r for r in group}
+    pairs = []
+    for row in group:
+        stem = row.model.rpartition("_")[0]
+        base = bases.get((stem, row.label)) if stem else None
+        if base is not None and len(fold_scores(row)) == len(fold_scores(base)):
+            pairs.append((row, base))
+    if not pairs:
+        return []
+    lines = [
+        f"Each variant against its base network, same recipe, paired over the "
+        f"{len(fold_scores(pairs[0][1]))} folds:",
+        "",
+        "| variant | base | recipe | OA − base (points) | paired t p | Wilcoxon p |",
+        "|---|---|---|--:|--:|--:|",
+    ]
+    for row, base in pairs:
+        c = paired_comparison(fold_scores(row), fold_scores(base))
+        lines.append(
+            f"| {row.model} | {base.model} | {row.label} | {c['mean_difference'] * 100:+.2f} | "
             f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
         )
     return [*lines, ""]

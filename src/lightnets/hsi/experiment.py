@@ -169,7 +169,11 @@ def run_once(
     overlap = split.overlap(config.window)
     fold = f" fold {split.info['fold']} of {config.folds}," if "fold" in split.info else ""
     left_out = sum(n for _, n in split.info.get("dropped", []))
-    untested = f" ({left_out} of classes without training pixels left out)" if left_out else ""
+    untested = (
+        f" ({left_out} test pixels left out: their classes have no training pixels)"
+        if left_out
+        else ""
+    )
     log(
         f"seed {seed}: {int(split.train.sum())} training, {int(split.test.sum())} test pixels"
         f"{untested} ({config.split} split,{fold} overlap {overlap:.1%}); {bands} bands; "
