@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -296,11 +297,10 @@ def _fold_row(
 
 
 def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) -> None:
-    def row(model: str, scores: list[float], recipe: str = "common") -> BenchmarkRow:
-        return _fold_row(tmp_path, model, scores, recipe)
+    row = functools.partial(_fold_row, tmp_path)
 
-    rows = [row("svm", [0.40, 0.50, 0.45, 0.60, 0.55]), row("hu1d", [0.50, 0.55, 0.60, 0.70,
-                                                                      0.62])]
+    svm = row("svm", [0.40, 0.50, 0.45, 0.60, 0.55])
+    rows = [svm, row("hu1d", [0.50, 0.55, 0.60, 0.70, 0.62])]
     page = markdown_table(rows)
     assert "Paired over the 5 folds against the spectral SVM (common recipe)" in page
     line = next(li for li in page.splitlines() if li.startswith("| hu1d | common | +"))
@@ -317,8 +317,7 @@ def test_rows_are_compared_with_the_svm_paired_over_the_folds(tmp_path: Path) ->
 def test_variants_are_compared_with_their_base_network_paired_over_the_folds(
     tmp_path: Path,
 ) -> None:
-    def row(model: str, scores: list[float], recipe: str = "common") -> BenchmarkRow:
-        return _fold_row(tmp_path, model, scores, recipe)
+    row = functools.partial(_fold_row, tmp_path)
 
     base = row("hybridsn", [0.30, 0.35, 0.20, 0.40, 0.25])
     se = row("hybridsn_se", [0.28, 0.36, 0.16, 0.38, 0.22])

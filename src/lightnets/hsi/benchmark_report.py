@@ -142,8 +142,9 @@ def markdown_table(rows: Sequence[BenchmarkRow]) -> str:
                 f"{_pm(r['map_seconds_mean'], r['map_seconds_std'], 1, 2)} |"
             )
         lines.append("")
-        lines += _paired_lines([r for r in rows if r.protocol == protocol])
-        lines += _variant_lines([r for r in rows if r.protocol == protocol])
+        if protocol.startswith("cv"):  # the runs are folds: compare rows paired over them
+            scored = [(r, fold_scores(r)) for r in rows if r.protocol == protocol]
+            lines += _paired_lines(scored) + _variant_lines(scored)
     lines.append(COST_NOTE)
     return "\n".join(lines) + "\n"
 
@@ -156,16 +157,24 @@ def fold_scores(row: BenchmarkRow) -> list[float]:
     return [float(json.loads(q.read_text())["oa"]) for q in paths]
 
 
-def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
-    """For a protocol whose runs are folds: every row against the best SVM row, paired over
-    the folds (mean OA difference, paired t-test and Wilcoxon p); no lines otherwise."""
-    if not group or not group[0].protocol.startswith("cv"):
-        return []
-    svms = [r for r in group if r.model == "svm"]
+Scored = Sequence[tuple[BenchmarkRow, list[float]]]
+"""Rows of one fold protocol, each with its OA per fold (:func:`fold_scores`, read once)."""
+
+
+def _comparison_cells(scores: Sequence[float], base: Sequence[float]) -> str:
+    """The mean OA difference in points, the paired t p and the Wilcoxon p, as table cells."""
+    c = paired_comparison(scores, base)
+    return f"{c['mean_difference'] * 100:+.2f} | {c['t_p']:.3g} | {c['wilcoxon_p']:.3g}"
+
+
+def _paired_lines(scored: Scored) -> list[str]:
+    """Every row against the best SVM row, paired over the folds (mean OA difference, paired
+    t-test and Wilcoxon p); no lines where the protocol has no SVM row."""
+    svms = [(r, s) for r, s in scored if r.model == "svm"]
     if not svms:
         return []
-    floor = max(svms, key=lambda r: r.summary["oa"]["mean"])  # the stronger SVM: the harder bar
-    base = fold_scores(floor)
+    # the stronger SVM: the harder bar
+    floor, base = max(svms, key=lambda rs: rs[0].summary["oa"]["mean"])
     lines = [
         f"Paired over the {len(base)} folds against the spectral SVM ({floor.label} recipe): "
         "a difference is called only where the paired test says so.",
@@ -173,48 +182,38 @@ def _paired_lines(group: Sequence[BenchmarkRow]) -> list[str]:
         "| model | recipe | OA − SVM (points) | paired t p | Wilcoxon p |",
         "|---|---|--:|--:|--:|",
     ]
-    for row in group:
-        if row is floor:
-            continue
-        scores = fold_scores(row)
-        if len(scores) != len(base):
-            continue
-        c = paired_comparison(scores, base)
-        lines.append(
-            f"| {row.model} | {row.label} | {c['mean_difference'] * 100:+.2f} | "
-            f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
-        )
+    lines += [
+        f"| {row.model} | {row.label} | {_comparison_cells(scores, base)} |"
+        for row, scores in scored
+        if row is not floor and len(scores) == len(base)
+    ]
     return [*lines, ""]
 
 
-def _variant_lines(group: Sequence[BenchmarkRow]) -> list[str]:
-    """For a protocol whose runs are folds: each variant of a network (``hybridsn_se`` of
-    ``hybridsn``) against its base network under the same recipe, paired over the folds, so
-    what an added block (attention, a lighter stage) changes is tested on its own."""
-    if not group or not group[0].protocol.startswith("cv"):
-        return []
-    bases = {(r.model, r.label): r for r in group}
+def _variant_lines(scored: Scored) -> list[str]:
+    """Each variant of a network (``hybridsn_se`` of ``hybridsn``) against its base network
+    under the same recipe, paired over the folds, so what an added block (attention, a
+    lighter stage) changes is tested on its own."""
+    bases = {(r.model, r.label): (r, s) for r, s in scored}
     pairs = []
-    for row in group:
+    for row, scores in scored:
         stem = row.model.rpartition("_")[0]
         base = bases.get((stem, row.label)) if stem else None
-        if base is not None and len(fold_scores(row)) == len(fold_scores(base)):
-            pairs.append((row, base))
+        if base is not None and len(scores) == len(base[1]):
+            pairs.append((row, scores, *base))
     if not pairs:
         return []
     lines = [
         f"Each variant against its base network, same recipe, paired over the "
-        f"{len(fold_scores(pairs[0][1]))} folds:",
+        f"{len(pairs[0][1])} folds:",
         "",
         "| variant | base | recipe | OA − base (points) | paired t p | Wilcoxon p |",
         "|---|---|---|--:|--:|--:|",
     ]
-    for row, base in pairs:
-        c = paired_comparison(fold_scores(row), fold_scores(base))
-        lines.append(
-            f"| {row.model} | {base.model} | {row.label} | {c['mean_difference'] * 100:+.2f} | "
-            f"{c['t_p']:.3g} | {c['wilcoxon_p']:.3g} |"
-        )
+    lines += [
+        f"| {row.model} | {base.model} | {row.label} | {_comparison_cells(scores, base_scores)} |"
+        for row, scores, base, base_scores in pairs
+    ]
     return [*lines, ""]
 
 
