@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lightnets.hsi.benchmark import MODELS, run_benchmark
 from lightnets.hsi.scenes import Scene
@@ -72,3 +73,35 @@ def test_published_split_masks_cover_the_labelled_pixels_once_stratified() -> No
         assert abs(int((train & (gt == k)).sum()) - n / 10) <= 1
     again, _ = module.published_masks(gt)
     assert (again == train).all()  # a fixed split, not a seeded one
+
+
+def _keras_control():
+    spec = importlib.util.spec_from_file_location(
+        "hsi_keras_control", SCRIPT.parent / "hsi_keras_control.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_keras_control_windows_are_zero_padded_neighbourhoods_in_row_major_order() -> None:
+    module = _keras_control()
+    scene = np.arange(30 * 40 * 2, dtype=np.float32).reshape(30, 40, 2) + 1
+    mask = np.zeros((30, 40), dtype=bool)
+    mask[[0, 15, 29], [39, 20, 0]] = True
+    out = module.windows(scene, mask)
+    half = module.WINDOW // 2
+    assert out.shape == (3, module.WINDOW, module.WINDOW, 2, 1)
+    assert (out[0, half, half, :, 0] == scene[0, 39]).all()  # row 0 first
+    assert (out[1, half, half, :, 0] == scene[15, 20]).all()
+    assert (out[2, half, half, :, 0] == scene[29, 0]).all()
+    assert (out[1, 0, 0, :, 0] == scene[15 - half, 20 - half]).all()
+    assert (out[0, :half, :, :, 0] == 0).all()  # above row 0: padding
+    assert (out[0, half, half + 1:, :, 0] == 0).all()  # right of column 39: padding
+
+
+def test_keras_control_without_keras_names_what_to_install(monkeypatch) -> None:
+    module = _keras_control()
+    monkeypatch.setitem(sys.modules, "keras", None)  # import keras raises ImportError
+    with pytest.raises(SystemExit, match="tensorflow-cpu"):
+        module._keras()
