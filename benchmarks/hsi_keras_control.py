@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def windows(scene: np.ndarray, mask: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(mask)
     out = np.empty((rows.size, WINDOW, WINDOW, scene.shape[-1], 1), dtype=np.float32)
     for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        out[i, ..., 0] = padded[r:r + WINDOW, c:c + WINDOW]
+        out[i, ..., 0] = padded[r : r + WINDOW, c : c + WINDOW]
     return out
 
 
@@ -85,39 +86,52 @@ def build(keras, classes: int):
     return keras.Model(inputs, layers.Dense(classes, activation="softmax")(x))
 
 
-def run_seed(keras, scene, gt, train_mask, test_mask, seed: int, out: Path) -> dict:
+def run_seed(keras, scene, gt, train_mask, test_mask, seed: int) -> dict:
     """Train one seed, keep its best-training-accuracy epoch, score the test pixels."""
     keras.utils.set_random_seed(seed)
     classes = int(gt.max())
     x_train, y_train = windows(scene, train_mask), gt[train_mask] - 1
     model = build(keras, classes)
     schedule = keras.optimizers.schedules.InverseTimeDecay(1e-3, 1, 1e-6)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    best = out / f"seed{seed}.weights.h5"
-    keep = keras.callbacks.ModelCheckpoint(
-        str(best), monitor="accuracy", mode="max", save_best_only=True, save_weights_only=True)
-    start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=BATCH, epochs=EPOCHS, callbacks=[keep],
-                        verbose=2)
-    seconds = time.perf_counter() - start
-    model.load_weights(str(best))
-    best.unlink()
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    with tempfile.TemporaryDirectory() as scratch:  # an interrupted seed leaves nothing behind
+        best = str(Path(scratch) / "best.weights.h5")
+        keep = keras.callbacks.ModelCheckpoint(
+            best, monitor="accuracy", mode="max", save_best_only=True, save_weights_only=True
+        )
+        start = time.perf_counter()
+        history = model.fit(
+            x_train, y_train, batch_size=BATCH, epochs=EPOCHS, callbacks=[keep], verbose=2
+        )
+        seconds = time.perf_counter() - start
+        model.load_weights(best)
     truth = gt[test_mask] - 1
     scores = model.predict(windows(scene, test_mask), batch_size=1024, verbose=0)
     predicted = scores.argmax(axis=1)
     confusion = confusion_matrix(truth, predicted, labels=range(classes))
     accuracy = np.diag(confusion) / confusion.sum(axis=1)
     return {
-        "seed": seed, "oa": float((predicted == truth).mean()), "aa": float(accuracy.mean()),
+        "seed": seed,
+        "oa": float((predicted == truth).mean()),
+        "aa": float(accuracy.mean()),
         "kappa": float(cohen_kappa_score(truth, predicted)),
         "kept_epoch": int(np.argmax(history.history["accuracy"])) + 1,
-        "train_pixels": int(train_mask.sum()), "test_pixels": int(test_mask.sum()),
-        "train_seconds": seconds, "per_class": accuracy.tolist(),
-        "machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-        "versions": {"keras": keras.__version__, "backend": keras.backend.backend(),
-                     "numpy": np.__version__,
-                     "python": platform.python_version()},
+        "train_pixels": int(train_mask.sum()),
+        "test_pixels": int(test_mask.sum()),
+        "train_seconds": seconds,
+        "per_class": accuracy.tolist(),
+        "machine": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "versions": {
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
     }
 
 
@@ -138,14 +152,16 @@ def main(argv: list[str] | None = None) -> None:
         if record.exists():
             print(f"seed {seed}: kept in {record}")
             continue
-        result = run_seed(keras, scene, gt, train_mask, test_mask, seed, args.out)
+        result = run_seed(keras, scene, gt, train_mask, test_mask, seed)
         tmp = record.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(result, indent=2) + "\n")
         tmp.replace(record)
-        print(f"seed {seed}: OA {100 * result['oa']:.2f} %  AA {100 * result['aa']:.2f} %  "
-              f"kappa {result['kappa']:.4f}  kept epoch {result['kept_epoch']}  "
-              f"train {result['train_seconds']:.0f} s ({result['train_pixels']} px) "
-              f"→ {record}")
+        print(
+            f"seed {seed}: OA {100 * result['oa']:.2f} %  AA {100 * result['aa']:.2f} %  "
+            f"kappa {result['kappa']:.4f}  kept epoch {result['kept_epoch']}  "
+            f"train {result['train_seconds']:.0f} s ({result['train_pixels']} px) "
+            f"→ {record}"
+        )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_keras_control_windows_are_zero_padded_neighbourhoods_in_row_major_order
     assert (out[2, half, half, :, 0] == scene[29, 0]).all()
     assert (out[1, 0, 0, :, 0] == scene[15 - half, 20 - half]).all()
     assert (out[0, :half, :, :, 0] == 0).all()  # above row 0: padding
-    assert (out[0, half, half + 1:, :, 0] == 0).all()  # right of column 39: padding
+    assert (out[0, half, half + 1 :, :, 0] == 0).all()  # right of column 39: padding
 
 
 def test_keras_control_without_keras_names_what_to_install(monkeypatch) -> None:
