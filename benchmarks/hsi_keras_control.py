@@ -60,6 +60,25 @@ def load_inputs(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     return reduced.reshape(*cube.shape[:2], COMPONENTS).astype(np.float32), gt
 
 
+def load_masks(folder: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The training and test masks hsi_published_split.py wrote into ``folder``, checked."""
+    masks = []
+    for name in ("train_mask.npy", "test_mask.npy"):
+        path = folder / name
+        if not path.exists():
+            raise SystemExit(
+                f"--masks: expected {path}, written by benchmarks/hsi_published_split.py; not found"
+            )
+        mask = np.load(path, allow_pickle=False)
+        if mask.dtype != bool or mask.shape != shape:
+            raise SystemExit(
+                f"--masks: expected {name} a boolean {shape[0]}×{shape[1]} mask like the scene's "
+                f"ground truth, got {mask.dtype} of shape {mask.shape}"
+            )
+        masks.append(mask)
+    return masks[0], masks[1]
+
+
 def windows(scene: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The WINDOW×WINDOW windows of the masked pixels in row-major order, zero padded."""
     margin = WINDOW // 2
@@ -144,8 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     keras = _keras()
     scene, gt = load_inputs(args.data_dir)
-    train_mask = np.load(args.masks / "train_mask.npy", allow_pickle=False)
-    test_mask = np.load(args.masks / "test_mask.npy", allow_pickle=False)
+    train_mask, test_mask = load_masks(args.masks, gt.shape)
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in (int(s) for s in args.seeds.split(",")):
         record = args.out / f"seed{seed}.json"

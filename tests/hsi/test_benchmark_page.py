@@ -19,11 +19,20 @@ from lightnets.runs import cpu_name
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "hsi_models.py"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("hsi_models_script", SCRIPT)
+def _load(filename: str, name: str):
+    """A script of benchmarks/ as a module (its sibling modules importable while it loads)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPT.parent / filename)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
     return module
+
+
+def _script():
+    return _load(SCRIPT.name, "hsi_models_script")
 
 
 def test_page_names_its_runs_machine_dates_and_missing_rows(
@@ -55,15 +64,7 @@ def test_page_names_its_runs_machine_dates_and_missing_rows(
 
 
 def test_published_split_masks_cover_the_labelled_pixels_once_stratified() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "hsi_published_split", SCRIPT.parent / "hsi_published_split.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    module = _load("hsi_published_split.py", "hsi_published_split")
     rng = np.random.default_rng(0)
     gt = rng.integers(0, 4, size=(30, 40))
     train, test = module.published_masks(gt)
@@ -76,12 +77,7 @@ def test_published_split_masks_cover_the_labelled_pixels_once_stratified() -> No
 
 
 def _keras_control():
-    spec = importlib.util.spec_from_file_location(
-        "hsi_keras_control", SCRIPT.parent / "hsi_keras_control.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load("hsi_keras_control.py", "hsi_keras_control")
 
 
 def test_keras_control_windows_are_zero_padded_neighbourhoods_in_row_major_order() -> None:
@@ -105,3 +101,16 @@ def test_keras_control_without_keras_names_what_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "keras", None)  # import keras raises ImportError
     with pytest.raises(SystemExit, match="tensorflow-cpu"):
         module._keras()
+
+
+def test_keras_control_masks_missing_or_of_another_shape_are_named(tmp_path) -> None:
+    module = _keras_control()
+    with pytest.raises(SystemExit, match=r"--masks: expected .*train_mask\.npy.*not found"):
+        module.load_masks(tmp_path, (4, 5))
+    np.save(tmp_path / "train_mask.npy", np.zeros((4, 5), dtype=bool))
+    np.save(tmp_path / "test_mask.npy", np.zeros((5, 4), dtype=bool))
+    with pytest.raises(SystemExit, match=r"test_mask.npy a boolean 4×5 .* shape \(5, 4\)"):
+        module.load_masks(tmp_path, (4, 5))
+    np.save(tmp_path / "test_mask.npy", np.ones((4, 5), dtype=bool))
+    train, test = module.load_masks(tmp_path, (4, 5))
+    assert not train.any() and test.all()
