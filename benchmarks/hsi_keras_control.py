@@ -56,6 +56,11 @@ def load_inputs(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     cube = loadmat(data_dir / "Indian_pines_corrected.mat")["indian_pines_corrected"]
     gt = loadmat(data_dir / "Indian_pines_gt.mat")["indian_pines_gt"].astype(np.int64)
     flat = cube.reshape(-1, cube.shape[-1]).astype(np.float64)
+    if not np.isfinite(flat).all():
+        raise SystemExit(
+            f"--data-dir: expected finite values in {data_dir / 'Indian_pines_corrected.mat'}, "
+            f"found {int((~np.isfinite(flat)).sum())} NaN or infinite"
+        )
     reduced = PCA(n_components=COMPONENTS, whiten=True).fit_transform(flat)
     return reduced.reshape(*cube.shape[:2], COMPONENTS).astype(np.float32), gt
 
@@ -154,10 +159,25 @@ def run_seed(keras, scene, gt, train_mask, test_mask, seed: int) -> dict:
     }
 
 
+def seed_list(text: str) -> list[int]:
+    """``--seeds``: comma-separated non-negative integers."""
+    try:
+        seeds = [int(s) for s in text.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated non-negative integers such as 0,1,2, got {text!r}"
+        )
+    return seeds
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds, e.g. 0,1,2,3,4")
+    parser.add_argument(
+        "--seeds", type=seed_list, default=[0], help="comma-separated seeds, e.g. 0,1,2,3,4"
+    )
     parser.add_argument("--masks", type=Path, default=MASKS)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -165,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     scene, gt = load_inputs(args.data_dir)
     train_mask, test_mask = load_masks(args.masks, gt.shape)
     args.out.mkdir(parents=True, exist_ok=True)
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         record = args.out / f"seed{seed}.json"
         if record.exists():
             print(f"seed {seed}: kept in {record}")

@@ -24,6 +24,8 @@ training kept at two epochs.) Read here, nothing trained:
   notebook's Keras checkpoint does (``… --model hybridsn --keep train_acc``);
 * ``hsi_keep/hybridsn-even``: the batches cut evenly (``… --model hybridsn --last-batch even``);
 * ``hsi_keep/published-split``: the split both official codes draw (``hsi_published_split.py``);
+* ``hsi_keep/keras-control``: the network and recipe trained by Keras 3 itself on the official
+  split (``hsi_keras_control.py``, run from a venv of its own);
 * ``hsi_precision/paper30-fp32``: HybridSN at 30 %, the protocol the official code runs
   (``lightnets hsi train --train-fraction 0.3 --runs 3``).
 
@@ -32,6 +34,7 @@ training kept at two epochs.) Read here, nothing trained:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,8 @@ HYBRIDSN_LOWEST_LOSS = RESULTS / "hsi_models/runs/paper10/hybridsn"
 HYBRIDSN_TRAIN_ACC = RESULTS / "hsi_keep/hybridsn-train-acc"
 HYBRIDSN_EVEN = RESULTS / "hsi_keep/hybridsn-even"
 HYBRIDSN_PAPER30 = RESULTS / "hsi_precision/paper30-fp32"
+HYBRIDSN_OFFICIAL_SPLIT = hsi_published_split.OUT / "hybridsn"
+KERAS_CONTROL = RESULTS / "hsi_keep/keras-control"
 # OA % the reproduction is asked to reach (issue targets, beside each paper's figure)
 TARGET = {("ssftt", "paper10"): 97.5, ("hybridsn", "paper10"): 97.9,
           ("hybridsn", "paper30"): 99.5}
@@ -272,9 +277,69 @@ def split_section() -> list[str]:
     ]
 
 
+def keras_runs(folder: Path = KERAS_CONTROL) -> dict[int, dict]:
+    """Seed → record (OA in %) of the Keras control's finished seeds in ``folder``."""
+    runs = {}
+    for path in sorted(folder.glob("seed*.json")):
+        record = json.loads(path.read_text())
+        runs[int(record["seed"])] = {**record, "oa": 100 * record["oa"]}
+    return runs
+
+
+def framework_section(
+    keras: dict[int, dict] | None = None, torch: dict[int, dict] | None = None
+) -> list[str]:
+    """HybridSN trained by Keras itself against lightnets' PyTorch runs on the official split
+    (unpaired: the two frameworks draw different numbers from one seed); empty without
+    two Keras seeds."""
+    keras = keras_runs() if keras is None else keras
+    torch = finished(HYBRIDSN_OFFICIAL_SPLIT) if torch is None else torch
+    if len(keras) < 2 or len(torch) < 2:
+        return []
+    k = np.array([keras[s]["oa"] for s in sorted(keras)])
+    t = np.array([torch[s]["oa"] for s in sorted(torch)])
+    cited, paper = _published("hybridsn", "paper10")
+    welch = stats.ttest_ind(k, t, equal_var=False).pvalue
+    one = stats.ttest_1samp(k, paper).pvalue
+    backends = sorted({keras[s]["versions"]["backend"] for s in keras})
+    versions = sorted({keras[s]["versions"]["keras"] for s in keras})
+    per_epoch = np.mean([keras[s]["train_seconds"] / 100 for s in keras])
+    torch_epoch = np.mean([torch[s]["train_seconds"] / 100 for s in torch])
+    seeds = sorted(set(keras) | set(torch))
+
+    def cell(runs: dict, s: int, epoch: str) -> str:
+        return f"{runs[s]['oa']:.2f} ({runs[s][epoch]})" if s in runs else "—"
+
+    return [
+        "**The framework.** The same network (5,122,176 parameters) and recipe trained by "
+        f"Keras {', '.join(versions)} itself (backend {', '.join(backends)}; "
+        "`benchmarks/hsi_keras_control.py`: Keras's Glorot initialisers, Adam with its "
+        "epsilon 1e-7 and inverse-time decay, its shuffling, the epoch of best running "
+        "training accuracy kept by `ModelCheckpoint`, as the official notebook) on the "
+        "official split, beside lightnets' PyTorch runs of the paper recipe on the same "
+        "masks. A seed draws different numbers in each framework, so the columns are not "
+        "paired:",
+        "",
+        "| seed | OA %, lightnets, PyTorch (kept epoch) | OA %, Keras (kept epoch) |",
+        "|--:|--:|--:|",
+        *(f"| {s} | {cell(torch, s, 'best_epoch')} | {cell(keras, s, 'kept_epoch')} |"
+          for s in seeds),
+        f"| mean ± sd | {t.mean():.2f} ± {sample_sd(t):.2f} | "
+        f"{k.mean():.2f} ± {sample_sd(k):.2f} |",
+        "",
+        f"Keras against lightnets: {k.mean() - t.mean():+.2f} points (Welch t p {welch:.3g}, "
+        f"{len(k)} against {len(t)} runs). Keras against the published {cited}: "
+        f"{k.mean() - paper:+.2f} points (one-sample t p {one:.3g}; "
+        f"{_verdict('hybridsn', 'paper10', k.mean())}). Training took {per_epoch:.1f} s per "
+        f"epoch in Keras, {torch_epoch:.1f} s in lightnets (the records' training seconds "
+        "over 100 epochs).",
+        "",
+    ]
+
+
 def section() -> list[str]:
     """The models' sections as markdown lines (each empty without its records)."""
-    return [*ssftt_section(), *hybridsn_section(), *split_section()]
+    return [*ssftt_section(), *hybridsn_section(), *split_section(), *framework_section()]
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from argparse import Namespace
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from lightnets.hsi.benchmark import MODELS, run_benchmark
 from lightnets.hsi.scenes import Scene
@@ -114,3 +116,41 @@ def test_keras_control_masks_missing_or_of_another_shape_are_named(tmp_path) -> 
     np.save(tmp_path / "test_mask.npy", np.ones((4, 5), dtype=bool))
     train, test = module.load_masks(tmp_path, (4, 5))
     assert not train.any() and test.all()
+
+
+def test_keras_control_seeds_other_than_integers_are_named(capsys) -> None:
+    module = _keras_control()
+    assert module.seed_list("0,3,4") == [0, 3, 4]
+    with pytest.raises(SystemExit):
+        module.main(["--data-dir", "x", "--seeds", "0,one"])
+    assert "--seeds: expected comma-separated non-negative integers" in capsys.readouterr().err
+
+
+def _keras_record(folder: Path, seed: int, oa: float) -> None:
+    record = {"seed": seed, "oa": oa / 100, "kept_epoch": 90 + seed, "train_seconds": 2500.0,
+              "versions": {"keras": "3.15.1", "backend": "torch"}}
+    (folder / f"seed{seed}.json").write_text(json.dumps(record))
+
+
+def test_framework_section_sets_keras_beside_lightnets_unpaired(tmp_path: Path) -> None:
+    gaps = _load("hsi_paper_gaps.py", "hsi_paper_gaps")
+    keras_oa = {0: 98.1, 1: 97.9, 2: 98.5}
+    for seed, oa in keras_oa.items():
+        _keras_record(tmp_path, seed, oa)
+    keras = gaps.keras_runs(tmp_path)
+    assert sorted(keras) == [0, 1, 2] and keras[1]["oa"] == pytest.approx(97.9)
+    torch_oa = [98.61, 97.36, 98.22, 96.66, 97.46]
+    torch = {s: {"oa": oa, "best_epoch": 80 + s, "train_seconds": 940.0}
+             for s, oa in enumerate(torch_oa)}
+    lines = gaps.framework_section(keras, torch)
+    text = "\n".join(lines)
+    assert "| 1 | 97.36 (81) | 97.90 (91) |" in lines
+    assert "| 4 | 97.46 (84) | — |" in lines  # a seed Keras has not run
+    welch = stats.ttest_ind(list(keras_oa.values()), torch_oa, equal_var=False).pvalue
+    assert f"Welch t p {welch:.3g}, 3 against 5 runs" in text
+    assert "target ≥ 97.9: met" in text  # Keras's mean 98.17
+    assert "25.0 s per epoch in Keras, 9.4 s in lightnets" in text
+    one = {0: keras[0]}
+    assert gaps.framework_section(one, torch) == []  # one seed: nothing to test
+    low = {s: {**r, "oa": r["oa"] - 1} for s, r in keras.items()}
+    assert "target ≥ 97.9: missed" in "\n".join(gaps.framework_section(low, torch))
