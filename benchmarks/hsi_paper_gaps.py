@@ -282,7 +282,9 @@ def keras_runs(folder: Path = KERAS_CONTROL) -> dict[int, dict]:
     runs = {}
     for path in sorted(folder.glob("seed*.json")):
         record = json.loads(path.read_text())
-        runs[int(record["seed"])] = {**record, "oa": 100 * record["oa"]}
+        runs[int(record["seed"])] = {
+            **record, "oa": 100 * record["oa"], "best_epoch": record["kept_epoch"]
+        }
     return runs
 
 
@@ -305,11 +307,7 @@ def framework_section(
     versions = sorted({keras[s]["versions"]["keras"] for s in keras})
     per_epoch = np.mean([keras[s]["train_seconds"] / 100 for s in keras])
     torch_epoch = np.mean([torch[s]["train_seconds"] / 100 for s in torch])
-    seeds = sorted(set(keras) | set(torch))
-
-    def cell(runs: dict, s: int, epoch: str) -> str:
-        return f"{runs[s]['oa']:.2f} ({runs[s][epoch]})" if s in runs else "—"
-
+    table, _ = _table([("lightnets, PyTorch", torch), ("Keras", keras)])  # its pairing unused
     return [
         "**The framework.** The same network (5,122,176 parameters) and recipe trained by "
         f"Keras {', '.join(versions)} itself (backend {', '.join(backends)}; "
@@ -320,13 +318,7 @@ def framework_section(
         "masks. A seed draws different numbers in each framework, so the columns are not "
         "paired:",
         "",
-        "| seed | OA %, lightnets, PyTorch (kept epoch) | OA %, Keras (kept epoch) |",
-        "|--:|--:|--:|",
-        *(f"| {s} | {cell(torch, s, 'best_epoch')} | {cell(keras, s, 'kept_epoch')} |"
-          for s in seeds),
-        f"| mean ± sd | {t.mean():.2f} ± {sample_sd(t):.2f} | "
-        f"{k.mean():.2f} ± {sample_sd(k):.2f} |",
-        "",
+        *table,
         f"Keras against lightnets: {k.mean() - t.mean():+.2f} points (Welch t p {welch:.3g}, "
         f"{len(k)} against {len(t)} runs). Keras against the published {cited}: "
         f"{k.mean() - paper:+.2f} points (one-sample t p {one:.3g}; "
