@@ -143,6 +143,7 @@ def run_seed(keras, scene, gt, train_mask, test_mask, seed: int) -> dict:
         "oa": float((predicted == truth).mean()),
         "aa": float(accuracy.mean()),
         "kappa": float(cohen_kappa_score(truth, predicted)),
+        "epochs": EPOCHS,
         "kept_epoch": int(np.argmax(history.history["accuracy"])) + 1,
         "train_pixels": int(train_mask.sum()),
         "test_pixels": int(test_mask.sum()),

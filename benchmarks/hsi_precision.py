@@ -53,7 +53,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "hsi-precision.md"
 
 
 def finished(folder: Path) -> dict[int, dict]:
-    """Seed → (OA %, precision, training seconds) of the finished runs in ``folder``."""
+    """Seed → (OA %, precision, training seconds, epochs) of the finished runs in ``folder``."""
     runs = {}
     for metrics in sorted(folder.glob("seed*/metrics.json")):
         if (metrics.parent / "checkpoint.pt").exists():
@@ -68,6 +68,7 @@ def finished(folder: Path) -> dict[int, dict]:
             "train_seconds": m["train_seconds"],
             "wall_seconds": m["wall_seconds"],
             "best_epoch": m["best_epoch"],
+            "epochs": m["epochs"],
             "machine": f"{env.get('cpu', '?')}, {env.get('cpu_count', '?')} CPUs, torch "
                        f"{env.get('torch', '?')}, torch threads {env.get('torch_threads', '?')}",
         }

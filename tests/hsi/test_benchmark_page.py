@@ -126,9 +126,11 @@ def test_keras_control_seeds_other_than_integers_are_named(capsys) -> None:
     assert "--seeds: expected comma-separated non-negative integers" in capsys.readouterr().err
 
 
-def _keras_record(folder: Path, seed: int, oa: float) -> None:
+def _keras_record(folder: Path, seed: int, oa: float, epochs: int | None = 100) -> None:
     record = {"seed": seed, "oa": oa / 100, "kept_epoch": 90 + seed, "train_seconds": 2500.0,
               "versions": {"keras": "3.15.1", "backend": "torch"}}
+    if epochs is not None:  # the first records carry no epoch count
+        record["epochs"] = epochs
     (folder / f"seed{seed}.json").write_text(json.dumps(record))
 
 
@@ -136,11 +138,11 @@ def test_framework_section_sets_keras_beside_lightnets_unpaired(tmp_path: Path) 
     gaps = _load("hsi_paper_gaps.py", "hsi_paper_gaps")
     keras_oa = {0: 98.1, 1: 97.9, 2: 98.5}
     for seed, oa in keras_oa.items():
-        _keras_record(tmp_path, seed, oa)
+        _keras_record(tmp_path, seed, oa, epochs=None if seed == 0 else 100)
     keras = gaps.keras_runs(tmp_path)
     assert sorted(keras) == [0, 1, 2] and keras[1]["oa"] == pytest.approx(97.9)
     torch_oa = [98.61, 97.36, 98.22, 96.66, 97.46]
-    torch = {s: {"oa": oa, "best_epoch": 80 + s, "train_seconds": 940.0}
+    torch = {s: {"oa": oa, "best_epoch": 80 + s, "train_seconds": 940.0, "epochs": 100}
              for s, oa in enumerate(torch_oa)}
     lines = gaps.framework_section(keras, torch)
     text = "\n".join(lines)
@@ -150,6 +152,9 @@ def test_framework_section_sets_keras_beside_lightnets_unpaired(tmp_path: Path) 
     assert f"Welch t p {welch:.3g}, 3 against 5 runs" in text
     assert "target ≥ 97.9: met" in text  # Keras's mean 98.17
     assert "25.0 s per epoch in Keras, 9.4 s in lightnets" in text
+    assert keras[0]["epochs"] == 100  # a record without the field ran the script's count
+    halved = {s: {**r, "epochs": 50} for s, r in torch.items()}
+    assert "18.8 s in lightnets" in "\n".join(gaps.framework_section(keras, halved))
     one = {0: keras[0]}
     assert gaps.framework_section(one, torch) == []  # one seed: nothing to test
     low = {s: {**r, "oa": r["oa"] - 1} for s, r in keras.items()}
