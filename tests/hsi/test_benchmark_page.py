@@ -157,5 +157,10 @@ def test_framework_section_sets_keras_beside_lightnets_unpaired(tmp_path: Path) 
     assert "18.8 s in lightnets" in "\n".join(gaps.framework_section(keras, halved))
     one = {0: keras[0]}
     assert gaps.framework_section(one, torch) == []  # one seed: nothing to test
+    assert "does not differ" in text  # meets the target, Welch p above 0.05
     low = {s: {**r, "oa": r["oa"] - 1} for s, r in keras.items()}
-    assert "target ≥ 97.9: missed" in "\n".join(gaps.framework_section(low, torch))
+    low_text = "\n".join(gaps.framework_section(low, torch))
+    assert "target ≥ 97.9: missed" in low_text
+    assert "the gap is not a difference of lightnets" in low_text
+    high = {s: {**r, "oa": 99.0 + s / 10} for s, r in keras.items()}
+    assert "a framework difference" in "\n".join(gaps.framework_section(high, torch))
