@@ -338,8 +338,8 @@ def _framework_reading(keras_met: bool, differs: bool) -> str:
     """What the framework control says about the HybridSN gap (a p under 0.05 differs)."""
     if not keras_met and not differs:
         return ("Read: the paper's recipe, run by its own framework on its own split, lands "
-                "where lightnets does and under the target; the published figure is not "
-                "reproduced by its own code here, so the gap is not a difference of lightnets.")
+                "where lightnets does and under the target: its own code does not reach the "
+                "published mean here either, so the gap is not a difference of lightnets.")
     if keras_met and differs:
         return ("Read: Keras reaches the target and differs from lightnets: a framework "
                 "difference (optimiser epsilon, shuffling, kept epoch) remains to be found.")
